@@ -1,0 +1,60 @@
+"""`Article` → `Chunk`s: windows of whole sentences with overlap, as spans of the article's text.
+
+Each body span of an article is cut into windows of consecutive sentences holding at most
+`max_words` words (a single longer sentence is a window of its own). The next window starts with
+the trailing sentences of the previous one, up to `overlap_words` words, so a fact that straddles a
+boundary is whole in at least one chunk. Chunks never cross page furniture (body spans are
+chunked separately) and never cut a sentence. It does not look at meaning or headings.
+"""
+
+from __future__ import annotations
+
+from rag.records import Article, Chunk, content_id
+from rag.sentences import count_words, split_sentences
+
+
+def chunk_article(article: Article, max_words: int = 160, overlap_words: int = 40) -> list[Chunk]:
+    chunks = []
+    for body_start, body_end in article.body:
+        sentences = split_sentences(article.text, body_start, body_end)
+        for first, last in sentence_windows(
+            [count_words(article.text, s, e) for s, e in sentences], max_words, overlap_words
+        ):
+            start, end = sentences[first][0], sentences[last][1]
+            chunks.append(
+                Chunk(
+                    chunk_id=content_id(article.doc_id, start, end),
+                    doc_id=article.doc_id,
+                    source=article.source,
+                    title=article.title,
+                    start=start,
+                    end=end,
+                    text=article.text[start:end],
+                )
+            )
+    return chunks
+
+
+def sentence_windows(lengths: list[int], max_words: int, overlap_words: int) -> list[tuple[int, int]]:
+    """Inclusive (first, last) sentence indexes of each window, given each sentence's word count.
+
+    Windows cover every sentence, each window after the first starts no later than the previous
+    one ended (overlap), and each window starts strictly after the previous one started (progress).
+    """
+    windows: list[tuple[int, int]] = []
+    first = 0
+    while first < len(lengths):
+        last, words = first, lengths[first]
+        while last + 1 < len(lengths) and words + lengths[last + 1] <= max_words:
+            last += 1
+            words += lengths[last]
+        windows.append((first, last))
+        if last == len(lengths) - 1:
+            break
+        # Step back over trailing sentences while they fit in the overlap, never to `first`.
+        next_first, carried = last + 1, 0
+        while next_first - 1 > first and carried + lengths[next_first - 1] <= overlap_words:
+            next_first -= 1
+            carried += lengths[next_first]
+        first = next_first
+    return windows

