@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
         question = check_question(args.question)
         pipeline = Pipeline(settings)
-        report = pipeline.refresh(progress=None if args.json else _progress)
-        _print_index_report(report, quiet=args.json)
+        report = pipeline.refresh(progress=None if args.json else print_progress)
+        print_report(report, quiet=args.json)
         answer = pipeline.ask(question)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -81,7 +81,7 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _progress(done: int, total: int) -> None:
+def print_progress(done: int, total: int) -> None:
     width = 30
     filled = width * done // max(total, 1)
     print(f"\rEmbedding chunks [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
@@ -89,7 +89,7 @@ def _progress(done: int, total: int) -> None:
         print(file=sys.stderr)
 
 
-def _print_index_report(report, quiet: bool) -> None:
+def print_report(report, quiet: bool) -> None:
     for source, reason in report.skipped:
         print(f"warning: skipped {source}: {reason}", file=sys.stderr)
     if report.rebuilt_because and report.rebuilt_because != "rebuild requested":

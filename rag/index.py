@@ -1,0 +1,41 @@
+"""`python -m rag.index`: build or update the on-disk index from the articles folder.
+
+Only files whose bytes changed since the last run are read and embedded; deleted files leave the
+index; `--rebuild` starts over. Ends with a one-line summary. It does not answer questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m rag.index", description="Build or update the article index.")
+    p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
+    p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
+    p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed every file")
+    args = p.parse_args(argv)
+    try:
+        settings = Settings.from_env(
+            docs_dir=args.docs_dir, index_dir=args.index_dir, embedding_model=args.embedding_model
+        )
+        from rag.ask import print_progress, print_report
+        from rag.pipeline import Pipeline
+
+        report = Pipeline(settings).refresh(rebuild=args.rebuild, progress=print_progress)
+    except RagError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    print_report(report, quiet=True)
+    print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
