@@ -37,7 +37,10 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        # sentence-transformers 5.x renamed the method; older versions only have the long name.
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """float32 array of shape (len(texts), dimension), each row of unit length."""
@@ -82,20 +85,21 @@ def resolve_model(name: str) -> str:
 
 @functools.cache
 def load_model(reference: str) -> SentenceTransformer:
-    """Loads a model once per process and keeps it; raises `RagError` if it cannot be found."""
+    """Loads a model once per process and keeps it; raises `RagError` if it cannot be found.
+
+    `reference` is a local folder, or a model name looked up only in the local Hugging Face cache.
+    """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    looks_like_path = reference.startswith((".", "/", "~")) or os.sep in reference.strip("/").split("/", 1)[-1]
-    if looks_like_path and not Path(reference).expanduser().exists():
-        raise RagError(
-            f"Embedding model folder {reference} does not exist; fix RAG_EMBEDDING_MODEL or --embedding-model."
-        )
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
+    path = Path(reference).expanduser()
     try:
-        return SentenceTransformer(str(Path(reference).expanduser()) if looks_like_path else reference, device="cpu")
+        return SentenceTransformer(str(path) if path.exists() else reference, device="cpu")
     except (OSError, ValueError) as err:
         raise RagError(
-            f"Could not load embedding model {reference!r}: it is not a local sentence-transformers folder "
-            f"nor in the Hugging Face cache ({type(err).__name__})."
+            f"Could not load embedding model {reference!r}: it is neither a sentence-transformers folder nor a "
+            f"model in the local Hugging Face cache ({type(err).__name__}). Fix RAG_EMBEDDING_MODEL or --embedding-model."
         ) from None

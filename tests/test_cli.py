@@ -1,0 +1,112 @@
+"""`python -m rag.ask` as a user runs it: answers with exact citations, abstains, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.ask import main
+from rag.prompts import NOT_FOUND
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    return subprocess.run(
+        [sys.executable, "-m", "rag.ask", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def index_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = tmp_path_factory.mktemp("cli")
+    return ["--docs", str(REPO / "seeds"), "--index-dir", str(root / "index")]
+
+
+def ask_json(capsys, index_args: list[str], question: str) -> dict:
+    assert main([*index_args, "--json", question]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_first_run_builds_the_index_and_prints_one_json_object(tmp_path: Path) -> None:
+    result = run(
+        "--docs", str(REPO / "seeds"), "--index-dir", str(tmp_path / "index"), "--json", "Who led Russia's delegation?"
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)  # exactly one JSON object: json.loads refuses trailing text
+    assert set(answer) >= {"question", "answer", "abstained", "citations", "passages", "timings_ms"}
+    assert answer["question"] == "Who led Russia's delegation?" and answer["abstained"] is False
+    assert "Medinsky" in answer["answer"]
+    for citation in answer["citations"]:
+        assert set(citation) >= {"n", "doc_id", "source", "title", "start", "end", "quote"}
+    for passage in answer["passages"]:
+        assert set(passage) >= {"n", "doc_id", "source", "title", "start", "end", "text", "score"}
+    assert (tmp_path / "index" / "CURRENT").is_file()
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Who led Russia's delegation?", "Medinsky"),
+        ("Who heads Ukraine's delegation?", "Umerov"),
+        ("Where will the talks take place?", "Dolmabahçe Palace"),
+    ],
+)
+def test_answers_with_a_citation_quoting_the_fact(capsys, index_args, question: str, fact: str) -> None:
+    answer = ask_json(capsys, index_args, question)
+    assert not answer["abstained"] and fact in answer["answer"]
+    quoting = [c for c in answer["citations"] if fact in c["quote"]]
+    assert quoting, answer
+    file_text = (REPO / "seeds" / quoting[0]["source"]).read_text(encoding="utf-8")
+    for c in answer["citations"]:
+        assert file_text[c["start"] : c["end"]] == c["quote"]
+        assert f"[{c['n']}]" in answer["answer"]
+        assert any(p["n"] == c["n"] and p["start"] <= c["start"] and c["end"] <= p["end"] for p in answer["passages"])
+    for p in answer["passages"]:
+        assert file_text[p["start"] : p["end"]] == p["text"]
+
+
+@pytest.mark.parametrize("question", ["What is the capital of Australia?", "Who won the 2018 World Cup final?"])
+def test_abstains_when_the_article_does_not_say(capsys, index_args, question: str) -> None:
+    answer = ask_json(capsys, index_args, question)
+    assert answer["abstained"] is True
+    assert answer["answer"] == NOT_FOUND and answer["citations"] == []
+
+
+def test_text_output_lists_numbered_sources(capsys, index_args) -> None:
+    assert main([*index_args, "Who led Russia's delegation?"]) == 0
+    out = capsys.readouterr().out
+    assert "Medinsky" in out and "Sources:" in out and "[1] Zelenskyy sends team" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        ([""], 2, "the question is empty"),
+        (["   "], 2, "the question is empty"),
+        ([], 2, "the question is empty"),
+        (["x" * 2001], 1, "the limit is 2000"),
+        (["--no-such-flag", "Who?"], 2, "unrecognized arguments"),
+        (["--k", "0", "Who?"], 1, "k must be at least 1"),
+    ],
+)
+def test_bad_input_gets_one_line_and_an_exit_code(args: list[str], code: int, message: str) -> None:
+    result = run(*args)
+    assert result.returncode == code
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_empty_folder_names_the_folder_and_extensions(tmp_path: Path) -> None:
+    empty = tmp_path / "articles"
+    empty.mkdir()
+    result = run("--docs", str(empty), "--index-dir", str(tmp_path / "index"), "Who?")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert str(empty) in line and "*.txt, *.md, *.html" in line
