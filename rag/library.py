@@ -1,0 +1,106 @@
+"""The docs folder as a library a person edits: add an uploaded article, list the indexed ones, delete one.
+
+`save_upload` checks an upload (allowed extension, size limit, readable text) before writing it under
+the docs folder with a sanitised name; it never writes outside that folder and never replaces a file
+unless asked to. `list_articles` reads titles and chunk counts from a loaded index's manifest.
+It does not update the index: the caller runs `Pipeline.refresh()` after a change.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.articles import read_article
+from rag.errors import RagError
+from rag.store import Index
+
+#: Extensions an upload may have (a subset of what the indexer reads).
+UPLOAD_EXTENSIONS = (".txt", ".md", ".html")
+#: Largest upload accepted, in bytes (5 MB).
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_NAME_CHARS = 100
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    title: str
+    source: str  # path relative to the docs folder
+    chunks: int
+
+
+def sanitise_name(name: str) -> str:
+    """A safe file name for an upload: the last path component, ASCII letters, digits, `._-` only,
+    no leading dot, at most `MAX_NAME_CHARS` characters, extension kept and lower-cased.
+
+    Raises `RagError` when the extension is not one of `UPLOAD_EXTENSIONS`.
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = "." + ext.lower() if ext else ""
+    if ext not in UPLOAD_EXTENSIONS:
+        shown = ext or "no extension"
+        raise RagError(f"{base or name!r} has {shown}; upload .txt, .md or .html files only.")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
+    stem = re.sub(r"_{2,}", "_", stem).strip("._-") or "article"
+    return stem[: MAX_NAME_CHARS - len(ext)] + ext
+
+
+def save_upload(docs_dir: Path, name: str, data: bytes, overwrite: bool = False) -> Path:
+    """Writes an uploaded article to `docs_dir` under its sanitised name and returns the new path.
+
+    Refuses (with `RagError`) files over the size limit, files that are not readable text (binary,
+    empty), and an existing file of the same name unless `overwrite` is true.
+    """
+    target_name = sanitise_name(name)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise RagError(
+            f"{target_name} is {len(data) / 1024 / 1024:.1f} MB; the upload limit is "
+            f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB per file. Split it or trim it first."
+        )
+    read_article(target_name, data)  # raises RagError for binary or empty files
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    target = docs_dir / target_name
+    if not _inside(target, docs_dir):  # cannot happen after sanitising; checked because it matters
+        raise RagError(f"{name!r} would be saved outside {docs_dir}/; rename the file.")
+    if target.exists() and not overwrite:
+        raise RagError(f"{docs_dir.name}/{target_name} already exists; choose to replace it, or rename your file.")
+    # Write beside the target, then rename: a reader never sees a half-written article.
+    partial = docs_dir / f".{target_name}.partial"
+    partial.write_bytes(data)
+    os.replace(partial, target)
+    return target
+
+
+def list_articles(index: Index) -> list[ArticleRow]:
+    """The indexed articles, by file name: title, file and how many chunks it was split into."""
+    return [
+        ArticleRow(title=entry.get("title") or source, source=source, chunks=int(entry.get("chunks", 0)))
+        for source, entry in sorted(index.files.items())
+    ]
+
+
+def delete_article(docs_dir: Path, source: str) -> Path:
+    """Removes the article file `source` (relative to `docs_dir`) and returns its path.
+
+    Raises `RagError` for a name outside the docs folder, a non-article file, or a missing file.
+    """
+    target = docs_dir / source
+    if not source or not _inside(target, docs_dir) or target.resolve() == docs_dir.resolve():
+        raise RagError(f"{source!r} is not a file in {docs_dir}/; pick an article from the list.")
+    if target.suffix.lower() not in (*UPLOAD_EXTENSIONS, ".htm"):
+        raise RagError(f"{source} is not an article file; only .txt, .md and .html files can be deleted here.")
+    if not target.is_file():
+        raise RagError(f"{source} is no longer in {docs_dir}/; refresh the list.")
+    target.unlink()
+    return target
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())

@@ -1,0 +1,190 @@
+"""The chat turn (`ui.respond.respond`) on a real index, and the HTML it renders (`ui.render`)."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rag.records import Answer, Citation, Passage
+from rag.settings import Settings
+from ui.render import answer_html, highlighted_passage, marked_text
+from ui.respond import GENERIC_ERROR, Pipelines, message_text, respond
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
+HOSTILE = (
+    "Harbour <script>alert('headline')</script> news\n\n"
+    "The harbour master of Port Quillan is Ada <b>Vexley</b>, appointed in <script>document.title='x'</script> May.\n"
+    '<img src=x onerror="alert(1)"> Boats moor at $5 a night.\n'
+)
+
+
+@pytest.fixture(scope="module")
+def pipelines(tmp_path_factory: pytest.TempPathFactory) -> Pipelines:
+    root = tmp_path_factory.mktemp("respond")
+    docs = root / "docs"
+    docs.mkdir()
+    shutil.copy(SEED, docs / SEED.name)
+    (docs / "harbour.txt").write_text(HOSTILE, encoding="utf-8")
+    pipelines = Pipelines(Settings.from_env(env={}, docs_dir=docs, index_dir=root / "index"))
+    pipelines.refresh()
+    return pipelines
+
+
+def final(message: str, pipelines: Pipelines, history=None, **options) -> tuple[list[list[dict]], str]:
+    """Every chat state `respond` yields, and the last assistant message's HTML."""
+    states = list(respond(message, history or [], pipelines, **options))
+    last = states[-1][-1]
+    assert last["role"] == "assistant"
+    return states, last["content"]
+
+
+def test_answer_streams_then_shows_the_cited_sentence(pipelines):
+    states, content = final("Who led Russia's delegation?", pipelines)
+    assert len(states) >= 2
+    assert states[0][-2] == {"role": "user", "content": "Who led Russia's delegation?"}
+    assert "Searching the articles" in states[0][-1]["content"]
+    assert "Medinsky" in content and 'class="answer-text"' in content and "abstained" not in content
+    answer = pipelines.base.ask("Who led Russia's delegation?")
+    citation = answer.citations[0]
+    passage = next(p for p in answer.passages if p.n == citation.n)
+    highlighted = re.search(r'<mark class="cited">(.*?)</mark>', content).group(1)
+    expected = passage.text[citation.start - passage.start : citation.end - passage.start]
+    assert html.unescape(highlighted) == expected == citation.quote
+    assert f"<b>[{citation.n}]</b> {html.escape(passage.title)}" in content
+    assert html.escape(passage.source) in content
+
+
+def test_abstention_looks_different(pipelines):
+    _, content = final("What is the boiling point of liquid nitrogen?", pipelines)
+    assert 'class="abstained"' in content and "could not find" in content
+    assert "<mark" not in content
+
+
+def test_follow_up_is_rewritten_and_shown_in_small_print(pipelines):
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "Who led Russia's delegation?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "<div>…Medinsky…</div>"}]},
+    ]
+    states, content = final("And who led Ukraine's?", pipelines, history)
+    assert states[-1][:2] == history
+    assert "Searched for: “Who led Ukraine&#x27;s delegation?”" in content
+    # retrieval and answering used the standalone question
+    expected = pipelines.base.ask("Who led Ukraine's delegation?")
+    assert marked_text(expected.text, expected.citations) in content
+
+
+def test_standalone_question_shows_no_rewrite(pipelines):
+    _, content = final("Who led Russia's delegation?", pipelines)
+    assert "Searched for" not in content
+
+
+def test_article_markup_is_escaped(pipelines):
+    _, content = final("Who is the harbour master of Port Quillan?", pipelines)
+    assert "Vexley" in content
+    assert "&lt;script&gt;" in content and "&lt;b&gt;Vexley&lt;/b&gt;" in content
+    tags = set(re.findall(r"</?([a-zA-Z0-9]+)", content))
+    assert tags <= {"div", "sup", "details", "summary", "b", "span", "mark", "br"}
+
+
+def test_show_passages_adds_the_uncited_passages(pipelines):
+    _, hidden = final("Who led Russia's delegation?", pipelines, k=3, show_passages=False)
+    _, shown = final("Who led Russia's delegation?", pipelines, k=3, show_passages=True)
+    assert "Also retrieved" not in hidden
+    assert "Also retrieved" in shown and shown.count("<details") > hidden.count("<details")
+
+
+@pytest.mark.parametrize(
+    "message, options, expected",
+    [
+        ("   ", {}, "The question is empty"),
+        ("x" * 2001, {}, "the limit is 2000"),
+        ("Who led Russia's delegation?", {"model_path": "/nonexistent/model.gguf"}, "does not exist"),
+        # not a user error: a bad k from a broken client; the turn ends with the generic line
+        ("Who led Russia's delegation?", {"k": "many"}, GENERIC_ERROR),
+    ],
+)
+def test_a_failing_turn_ends_with_one_error_line_and_the_next_turn_works(pipelines, message, options, expected):
+    _, content = final(message, pipelines, **options)
+    assert 'class="error"' in content and html.escape(expected, quote=True) in content
+    assert "<br>" not in content
+    _, after = final("Who led Russia's delegation?", pipelines)
+    assert "Medinsky" in after
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ({"role": "user", "content": "plain"}, "plain"),
+        ({"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}, "a b"),
+        ({"role": "user", "content": [{"type": "file", "file": {"path": "x.png"}}]}, ""),
+        ({"role": "user", "content": {"type": "text", "text": "one part"}}, "one part"),
+    ],
+)
+def test_message_text(message, expected):
+    assert message_text(message) == expected
+
+
+# --- rendering --------------------------------------------------------------------------------------
+
+
+def passage(text: str, start: int = 100) -> Passage:
+    return Passage(1, "d", "a.txt", "T", start, start + len(text), text, 0.5)
+
+
+def citation(start: int, end: int, quote: str = "", supported: bool | None = None, n: int = 1) -> Citation:
+    return Citation(n, "d", "a.txt", "T", start, end, quote, supported)
+
+
+@pytest.mark.parametrize(
+    "text, spans, expected",
+    [
+        ("One. Two. Three.", [(105, 109, None)], 'One. <mark class="cited">Two.</mark> Three.'),
+        ("One. Two.", [(100, 104, False)], '<mark class="cited unsupported">One.</mark> Two.'),
+        ("A<b>. C.", [(100, 105, None)], '<mark class="cited">A&lt;b&gt;.</mark> C.'),
+        # a span reaching past the passage is clipped; one entirely outside is ignored
+        ("One. Two.", [(105, 150, None), (300, 310, None)], 'One. <mark class="cited">Two.</mark>'),
+        # overlapping spans do not nest
+        (
+            "abcdef",
+            [(100, 104, None), (102, 106, None)],
+            '<mark class="cited">abcd</mark><mark class="cited">ef</mark>',
+        ),
+        ("a\nb", [], "a<br>b"),
+    ],
+)
+def test_highlighted_passage(text, spans, expected):
+    cites = [citation(s, e, supported=sup) for s, e, sup in spans]
+    assert highlighted_passage(passage(text), cites) == expected
+
+
+@given(st.text(alphabet=st.characters(exclude_characters="\n\r"), max_size=80), st.data())
+def test_highlight_keeps_the_text_and_adds_only_marks(text, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    out = highlighted_passage(passage(text, start=0), [citation(start, end)])
+    assert set(re.findall(r"<(/?[a-z]+)", out)) <= {"mark", "/mark"}
+    assert html.unescape(re.sub(r"</?mark[^>]*>", "", out)) == text
+
+
+def test_unsupported_citations_are_marked():
+    p = passage("Good sentence. Bad sentence.")
+    answer = Answer(
+        "q",
+        "First claim [1]. Second claim [2].",
+        False,
+        (citation(100, 114, "Good sentence.", True), citation(115, 128, "Bad sentence.", False, n=2)),
+        (p, Passage(2, "d", "a.txt", "T", 100, 128, p.text, 0.4)),
+        "llama.cpp:test",
+    )
+    out = answer_html(answer)
+    assert '<sup class="cite">[1]</sup>' in out
+    assert 'sup class="cite unsupported"' in out and "⚠ not supported" in out
+    assert '<mark class="cited unsupported">Bad sentence.</mark>' in out
+    assert marked_text("x [3] y", ()) == 'x <sup class="cite">[3]</sup> y'

@@ -1,0 +1,153 @@
+"""`Answer` → the HTML of one chat message: the answer, the rewritten question, the numbered sources.
+
+Every piece of text that comes from an article, a model or a user is escaped with `html.escape`
+before it is placed in markup, so an article holding `<script>` shows that text and runs nothing.
+The markup holds no blank lines, so the chat's Markdown renderer passes it through as one HTML
+block. It does not fetch anything, and it knows nothing of Gradio.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rag.records import Answer, Citation, Passage
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+CSS = """
+.rag-answer .abstained { color: #7a5b00; background: #fff6d6; border-left: 4px solid #e0b000;
+  padding: 6px 10px; border-radius: 4px; font-style: italic; }
+.rag-answer .rewritten { font-size: 0.8em; color: #6b7280; margin: 0 0 6px 0; }
+.rag-answer .error { color: #991b1b; background: #fee2e2; border-left: 4px solid #dc2626;
+  padding: 6px 10px; border-radius: 4px; }
+.rag-answer sup.cite { color: #1d4ed8; font-weight: 600; }
+.rag-answer sup.cite.unsupported, .rag-answer .unsupported-label { color: #b91c1c; }
+.rag-answer .sources { margin-top: 8px; font-size: 0.92em; }
+.rag-answer details.source { border: 1px solid #d1d5db; border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
+.rag-answer details.source.unsupported { border-color: #dc2626; }
+.rag-answer details.source summary { cursor: pointer; }
+.rag-answer .source-file { color: #6b7280; font-family: monospace; font-size: 0.9em; }
+.rag-answer .passage { margin: 6px 0 2px 0; line-height: 1.45; }
+.rag-answer mark.cited { background: #fde68a; padding: 0 1px; }
+.rag-answer mark.cited.unsupported { background: #fecaca; text-decoration: underline wavy #dc2626; }
+table.article-list { width: 100%; font-size: 0.85em; border-collapse: collapse; }
+table.article-list td, table.article-list th { border-bottom: 1px solid #e5e7eb; padding: 3px 4px; text-align: left; }
+.rag-answer .pending { color: #6b7280; font-style: italic; }
+"""
+
+
+def answer_html(answer: Answer, rewritten: str | None = None, show_passages: bool = False) -> str:
+    """The finished chat message for `answer`. `rewritten` is the standalone question, shown in small
+    print when the user's own question was a follow-up; `show_passages` adds the retrieved passages
+    that no citation points to."""
+    parts = [_rewritten_html(rewritten)]
+    if answer.abstained:
+        parts.append(f'<div class="abstained">{_text(answer.text)}</div>')
+    else:
+        parts.append(f'<div class="answer-text">{marked_text(answer.text, answer.citations)}</div>')
+    cited = [p for p in answer.passages if any(c.n == p.n for c in answer.citations)]
+    if cited:
+        items = "".join(source_html(p, [c for c in answer.citations if c.n == p.n]) for p in cited)
+        parts.append(f'<div class="sources"><div class="sources-title">Sources</div>{items}</div>')
+    uncited = [p for p in answer.passages if p not in cited]
+    if show_passages and uncited:
+        items = "".join(source_html(p, []) for p in uncited)
+        parts.append(f'<div class="sources retrieved"><div class="sources-title">Also retrieved</div>{items}</div>')
+    return _wrap("".join(parts))
+
+
+def streaming_html(text: str, rewritten: str | None = None) -> str:
+    """A message still being written: the text so far and a cursor, or a note while there is none."""
+    if not text:
+        return _wrap(f'{_rewritten_html(rewritten)}<div class="pending">Searching the articles…</div>')
+    return _wrap(f'{_rewritten_html(rewritten)}<div class="answer-text streaming">{_text(text)}▍</div>')
+
+
+def error_html(message: str) -> str:
+    """A one-line error in place of an answer."""
+    return _wrap(f'<div class="error">⚠ {html.escape(message.splitlines()[0] if message else "Error")}</div>')
+
+
+def marked_text(text: str, citations: tuple[Citation, ...]) -> str:
+    """The answer text, escaped, with its [n] markers as superscripts; a marker whose citations were
+    all found unsupported is flagged."""
+    unsupported = {c.n for c in citations if c.supported is False} - {
+        c.n for c in citations if c.supported is not False
+    }
+    out, pos = [], 0
+    for m in _MARKER.finditer(text):
+        out.append(_text(text[pos : m.start()]))
+        n = int(m.group(1))
+        if n in unsupported:
+            title = "This sentence is not supported by the cited passage"
+            out.append(f'<sup class="cite unsupported" title="{title}">[{n}]⚠</sup>')
+        else:
+            out.append(f'<sup class="cite">[{n}]</sup>')
+        pos = m.end()
+    out.append(_text(text[pos:]))
+    return "".join(out)
+
+
+def source_html(passage: Passage, citations: list[Citation]) -> str:
+    """One numbered source: title and file as the summary, the passage with its cited sentences
+    highlighted as the body."""
+    bad = any(c.supported is False for c in citations)
+    cls = "source unsupported" if bad else "source"
+    label = ' <span class="unsupported-label">⚠ not supported by the answer sentence</span>' if bad else ""
+    summary = (
+        f"<summary><b>[{passage.n}]</b> {_text(passage.title)} "
+        f'<span class="source-file">{_text(passage.source)}</span>{label}</summary>'
+    )
+    body = f'<div class="passage">{highlighted_passage(passage, citations)}</div>'
+    return f'<details class="{cls}">{summary}{body}</details>'
+
+
+def highlighted_passage(passage: Passage, citations: list[Citation]) -> str:
+    """The passage text, escaped, with each cited span (article offsets) wrapped in <mark>."""
+    spans = []
+    for c in citations:
+        start, end = max(c.start - passage.start, 0), min(c.end - passage.start, len(passage.text))
+        if start < end:
+            spans.append((start, end, c.supported is False))
+    spans.sort()
+    out, pos = [], 0
+    for start, end, unsupported in spans:
+        start = max(start, pos)  # overlapping citations: highlight the rest of the later one
+        if start >= end:
+            continue
+        out.append(_text(passage.text[pos:start]))
+        cls = "cited unsupported" if unsupported else "cited"
+        out.append(f'<mark class="{cls}">{_text(passage.text[start:end])}</mark>')
+        pos = end
+    out.append(_text(passage.text[pos:]))
+    return "".join(out)
+
+
+def articles_html(rows: list[tuple[str, str, int]]) -> str:
+    """The library table: one row per indexed article (title, file, chunks)."""
+    if not rows:
+        return '<p class="no-articles">No articles indexed yet.</p>'
+    body = "".join(
+        f'<tr><td>{_text(title)}</td><td class="source-file">{_text(source)}</td><td>{chunks}</td></tr>'
+        for title, source, chunks in rows
+    )
+    return f'<table class="article-list"><tr><th>Title</th><th>File</th><th>Chunks</th></tr>{body}</table>'
+
+
+def _rewritten_html(rewritten: str | None) -> str:
+    if not rewritten:
+        return ""
+    return f'<div class="rewritten">Searched for: “{_text(rewritten)}”</div>'
+
+
+def _text(text: str) -> str:
+    """Escaped text whose line breaks survive inside one HTML block (no blank lines)."""
+    escaped = html.escape(text, quote=True)
+    # `$` and `\` are escaped too, so no LaTeX or Markdown escape processing can pick them up.
+    escaped = escaped.replace("$", "&#36;").replace("\\", "&#92;")
+    return re.sub(r"\n\s*\n", "<br><br>", escaped).replace("\n", "<br>")
+
+
+def _wrap(inner: str) -> str:
+    return f'<div class="rag-answer">{inner}</div>'

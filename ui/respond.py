@@ -1,0 +1,150 @@
+"""The chat turn: `respond(message, history, pipelines, ...)` yields the chat history as the answer grows.
+
+`Pipelines` holds the pipelines the app shares across every user: one per answerer (extractive, or a
+llama.cpp model file) and strictness, created on first use and kept, so the index and the model load
+once. A model is not safe to run from two threads at once, so a model pipeline's turns take turns.
+`respond` rewrites a follow-up into a standalone question, streams the answer and ends with the
+answer's HTML (see `ui.render`). A failing turn ends with a one-line error message in the chat;
+it never raises, so the app keeps serving. It knows nothing of Gradio beyond the message format.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import replace
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.followup import rewrite
+from rag.pipeline import Pipeline, check_question
+from rag.records import Answer
+from rag.settings import Settings
+from rag.store import UpdateReport
+from ui.render import answer_html, error_html, streaming_html
+
+log = logging.getLogger(__name__)
+
+GENERIC_ERROR = "Something went wrong while answering; the details are in the server log. Try again."
+
+Message = dict
+
+
+class Pipelines:
+    """The shared pipelines, keyed by (model file or None, strict)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pipelines: dict[tuple[Path | None, bool], Pipeline] = {}
+        self._turns: dict[tuple[Path | None, bool], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @property
+    def base(self) -> Pipeline:
+        """The pipeline for the app's own settings (its index is the one the library lists)."""
+        return self.get(self.settings.model_path, self.settings.strict)
+
+    def get(self, model_path: Path | str | None, strict: bool = False) -> Pipeline:
+        key = (check_model_path(model_path), bool(strict))
+        with self._guard:
+            if key not in self._pipelines:
+                self._pipelines[key] = Pipeline(replace(self.settings, model_path=key[0], strict=key[1]))
+                self._turns[key] = threading.Lock()
+            return self._pipelines[key]
+
+    def turn(self, pipeline: Pipeline) -> threading.Lock | nullcontext:
+        """What a turn holds while it runs `pipeline`: a lock for a model, nothing for extractive."""
+        if pipeline.settings.model_path is None:
+            return nullcontext()
+        return self._turns[(pipeline.settings.model_path, pipeline.settings.strict)]
+
+    def refresh(self) -> UpdateReport:
+        """Updates the index from the docs folder; every pipeline made so far reloads it."""
+        base = self.base
+        report = base.refresh()
+        with self._guard:
+            others = [p for p in self._pipelines.values() if p is not base]
+        for pipeline in others:
+            pipeline.refresh()
+        return report
+
+    def completer(self, pipeline: Pipeline) -> Callable[[str], str] | None:
+        """A short-completion function for the follow-up rewrite, when the pipeline has a model
+        and the generation module offers one; otherwise None (the rule rewrites)."""
+        if pipeline.settings.model_path is None:
+            return None
+        try:
+            from rag import generate
+        except ImportError:
+            return None
+        complete = getattr(generate, "complete", None)
+        if complete is None:
+            return None
+        return lambda prompt: complete(prompt, pipeline.settings)
+
+
+def check_model_path(model_path: Path | str | None) -> Path | None:
+    """The model file as a Path, or None for the extractive answerer; raises when it is missing."""
+    if model_path is None or str(model_path).strip() in ("", "extractive"):
+        return None
+    path = Path(str(model_path).strip()).expanduser()
+    if not path.is_file():
+        raise RagError(f"Model file {path} does not exist; give the path of a .gguf file, or choose extractive.")
+    return path
+
+
+def respond(
+    message: str,
+    history: list[Message] | None,
+    pipelines: Pipelines,
+    k: int | None = None,
+    model_path: Path | str | None = None,
+    strict: bool = False,
+    show_passages: bool = False,
+) -> Iterator[list[Message]]:
+    """Yields the whole chat (history, the user's message, the answer so far) after each change."""
+    history = list(history or [])
+    previous = [text for m in history if m.get("role") == "user" and (text := message_text(m))]
+    chat = [*history, {"role": "user", "content": message}]
+    rewritten: str | None = None
+    try:
+        question = check_question(message)
+        yield [*chat, _assistant(streaming_html(""))]
+        pipeline = pipelines.get(model_path, strict)
+        with pipelines.turn(pipeline):
+            standalone = rewrite(question, previous, pipelines.completer(pipeline))
+            rewritten = standalone if standalone != question else None
+            text = ""
+            for event in pipeline.stream(standalone, k=int(k) if k else None):
+                if isinstance(event, Answer):
+                    yield [*chat, _assistant(answer_html(event, rewritten, show_passages))]
+                else:
+                    text += event
+                    yield [*chat, _assistant(streaming_html(text, rewritten))]
+    except RagError as err:
+        yield [*chat, _assistant(error_html(str(err)))]
+    except Exception:
+        log.exception("answering %r failed", message)
+        yield [*chat, _assistant(error_html(GENERIC_ERROR))]
+
+
+def message_text(message: Message) -> str:
+    """The text of a chat message, in either form Gradio uses: a string, or a list of parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        content = [content]
+    if isinstance(content, list):
+        return " ".join(
+            part if isinstance(part, str) else str(part.get("text", ""))
+            for part in content
+            if isinstance(part, str) or (isinstance(part, dict) and part.get("type", "text") == "text")
+        ).strip()
+    return ""
+
+
+def _assistant(html: str) -> Message:
+    return {"role": "assistant", "content": html}
