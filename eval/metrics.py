@@ -1,0 +1,140 @@
+"""Answer matching and the eval's metrics, as pure functions over per-question outcomes.
+
+An answer "matches" when, after normalising both sides (NFKD, combining marks removed, lower
+case, punctuation turned into spaces, whitespace collapsed), an accepted answer string is a
+substring of the text. `summarize` turns a list of `Outcome`s into the report's metrics and
+`below_thresholds` compares them with minimums. Nothing here runs the pipeline or reads files.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+#: Metrics that `summarize` reports as fractions in [0, 1], in report order.
+RATE_KEYS = (
+    "hit_at_1",
+    "hit_at_k",
+    "mrr",
+    "answer_accuracy",
+    "citation_accuracy",
+    "abstain_recall",
+    "abstain_precision",
+)
+
+
+def normalize(text: str) -> str:
+    """Lower-case text without accents or punctuation, words separated by single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = []
+    for ch in decomposed:
+        category = unicodedata.category(ch)
+        if category.startswith("M"):  # combining marks: the accents NFKD split off
+            continue
+        # Punctuation (P*) and symbols (S*) separate words, as whitespace does.
+        kept.append(" " if category[0] in "PSZC" else ch.lower())
+    return " ".join("".join(kept).split())
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether any accepted answer occurs in `text`, on word boundaries after normalising both.
+
+    Word boundaries keep "30" from matching inside "300"; an answer that normalises to nothing
+    (only punctuation) never matches.
+    """
+    haystack = f" {normalize(text)} "
+    for answer in answers:
+        needle = normalize(answer)
+        if needle and f" {needle} " in haystack:
+            return True
+    return False
+
+
+def hit_rank(passage_texts: Sequence[str], answers: Sequence[str]) -> int | None:
+    """The 1-based rank of the first passage that contains an answer, or None."""
+    for rank, text in enumerate(passage_texts, start=1):
+        if contains_answer(text, answers):
+            return rank
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one question; `answers` empty means the right response is to abstain."""
+
+    answers: tuple[str, ...]
+    abstained: bool
+    rank: int | None  # rank of the first retrieved passage holding an answer
+    answer_correct: bool  # the answer text holds an answer
+    citation_correct: bool  # some cited quote holds an answer
+    latency_ms: float
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+    @property
+    def passed(self) -> bool:
+        if not self.answerable:
+            return self.abstained
+        return self.answer_correct and not self.abstained
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation between closest ranks; None if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _rate(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict:
+    """The report's metrics; a rate whose denominator is empty is None.
+
+    Retrieval metrics (hit_at_1, hit_at_k, mrr) and answer_accuracy count answerable questions.
+    citation_accuracy counts answerable questions that were answered (an answer to an
+    unanswerable question is already an abstain_recall miss). abstain_precision counts all
+    abstentions.
+    """
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    answered = [o for o in answerable if not o.abstained]
+    abstentions = [o for o in outcomes if o.abstained]
+    latencies = [o.latency_ms for o in outcomes]
+    p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    return {
+        "n": len(outcomes),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "hit_at_1": _rate(sum(o.rank == 1 for o in answerable), len(answerable)),
+        "hit_at_k": _rate(sum(o.rank is not None for o in answerable), len(answerable)),
+        "mrr": _rate(sum(1 / o.rank for o in answerable if o.rank), len(answerable)) if answerable else None,
+        "answer_accuracy": _rate(sum(o.passed for o in answerable), len(answerable)),
+        "citation_accuracy": _rate(sum(o.citation_correct for o in answered), len(answered)),
+        "abstain_recall": _rate(sum(o.abstained for o in unanswerable), len(unanswerable)),
+        "abstain_precision": _rate(sum(not o.answerable for o in abstentions), len(abstentions)),
+        "latency_ms": {
+            "p50": None if p50 is None else round(p50, 1),
+            "p95": None if p95 is None else round(p95, 1),
+        },
+    }
+
+
+def below_thresholds(metrics: dict, thresholds: dict[str, float]) -> list[str]:
+    """One line per metric under its minimum (or not measured), e.g. "answer_accuracy 0.85 < 0.90"."""
+    failures = []
+    for key, minimum in thresholds.items():
+        value = metrics.get(key)
+        if value is None:
+            failures.append(f"{key} not measured (no questions of that kind) < {minimum:.2f}")
+        elif value < minimum:
+            failures.append(f"{key} {value:.4f} < {minimum:.2f}")
+    return failures
