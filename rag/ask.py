@@ -27,6 +27,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    g = p.add_argument_group("written answers with a local GGUF model (default: extractive, no model)")
+    g.add_argument("--model", type=Path, dest="model_path", help="GGUF model file (env RAG_MODEL_PATH)")
+    g.add_argument("--n-ctx", type=int, help="context window in tokens (default 2048, env RAG_N_CTX)")
+    g.add_argument("--max-tokens", type=int, help="longest answer in tokens (default 256, env RAG_MAX_TOKENS)")
+    g.add_argument("--temperature", type=float, help="sampling temperature (default 0, env RAG_TEMPERATURE)")
+    g.add_argument(
+        "--strict", action="store_true", default=None, help="constrain output so every sentence ends with [n]"
+    )
+    g.add_argument("--no-stream", action="store_true", help="print the answer when it is complete")
     return p
 
 
@@ -38,22 +47,50 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{p.prog}: error: the question is empty; ask something about the articles.", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    streamed: list[str] | None = None  # the pieces printed so far, when streaming
     try:
         settings = Settings.from_env(
-            k=args.k, docs_dir=args.docs_dir, index_dir=args.index_dir, embedding_model=args.embedding_model
+            k=args.k,
+            docs_dir=args.docs_dir,
+            index_dir=args.index_dir,
+            embedding_model=args.embedding_model,
+            model_path=args.model_path,
+            n_ctx=args.n_ctx,
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            strict=args.strict,
         )
+        if settings.model_path is not None:
+            from rag.generate import check_model_file
+
+            check_model_file(settings.model_path)  # before indexing, so a wrong path fails at once
         from rag.pipeline import Pipeline, check_question
 
         question = check_question(args.question)
         pipeline = Pipeline(settings)
         report = pipeline.refresh(progress=None if args.json else print_progress)
         print_report(report, quiet=args.json)
-        answer = pipeline.ask(question)
+        if settings.model_path is not None and not (args.json or args.no_stream):
+            streamed = []
+            for event in pipeline.stream(question):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    print(event, end="", flush=True)  # tokens reach the terminal as they are made
+                    streamed.append(event)
+            print()
+        else:
+            answer = pipeline.ask(question)
     except RagError as err:
+        if streamed:
+            print()
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     answer.timings_ms["wall"] = round((time.perf_counter() - started) * 1000, 1)
-    print(json.dumps(answer_json(answer), ensure_ascii=False) if args.json else format_answer(answer))
+    if args.json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False))
+    else:
+        print(format_answer(answer, None if streamed is None else "".join(streamed)))
     return 0
 
 
@@ -70,15 +107,44 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
-def format_answer(answer: Answer) -> str:
-    lines = [answer.text]
+def format_answer(answer: Answer, streamed: str | None = None) -> str:
+    """The answer, with "(unsupported)" after sentences no cited sentence backs, then the sources.
+
+    `streamed` is the model's raw text, already printed; the checked answer is printed again only
+    when it differs (markers added or normalised, a cut-off sentence dropped, flags).
+    """
+    text = _flag_unsupported(answer)
+    lines = [text] if streamed is None or text != streamed.strip() else []
+    if streamed is not None and lines:
+        lines.insert(0, "Checked answer:")
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            lines.append(f"[{c.n}] {c.title} ({c.source}, characters {c.start}-{c.end})")
+            flag = f" (unsupported: best match scores {c.support})" if c.supported is False else ""
+            lines.append(f"[{c.n}] {c.title} ({c.source}, characters {c.start}-{c.end}){flag}")
             lines.append(f"    “{c.quote}”")
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
+
+
+def _flag_unsupported(answer: Answer) -> str:
+    """answer.text with " (unsupported)" after each marker whose citations were all found unsupported.
+
+    The citations come in the order of the labels of the markers in the text (rag.citations).
+    """
+    if not any(c.supported is False for c in answer.citations):
+        return answer.text
+    from rag.citations import find_markers
+
+    pieces, cursor, queue = [], 0, list(answer.citations)
+    for end, labels in find_markers(answer.text):
+        mine, queue = queue[: len(labels)], queue[len(labels) :]
+        pieces.append(answer.text[cursor:end])
+        if mine and all(c.supported is False for c in mine):
+            pieces.append(" (unsupported)")
+        cursor = end
+    pieces.append(answer.text[cursor:])
+    return "".join(pieces)
 
 
 def print_progress(done: int, total: int) -> None:

@@ -75,9 +75,20 @@ class Pipeline:
         loaded = time.perf_counter()
         retrieval = self.retrieve(question, k)
         retrieved = time.perf_counter()
-        answerer = ExtractiveAnswerer(self.embedder, index.bm25, self.settings.abstain_threshold)
-        answer = answerer.answer(question, retrieval)
-        yield answer.text
+        if self.settings.model_path is None:
+            answerer = ExtractiveAnswerer(self.embedder, index.bm25, self.settings.abstain_threshold)
+            answer = answerer.answer(question, retrieval)
+            yield answer.text
+        else:
+            from rag.generate import LlamaAnswerer  # llama_cpp loads only when a model is chosen
+
+            answer = None
+            for event in LlamaAnswerer(self.settings, self.embedder, index.bm25.idf).stream(question, retrieval):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    yield event
+            assert answer is not None
         done = time.perf_counter()
         timings = {
             "index": (loaded - started) * 1000,
@@ -85,4 +96,5 @@ class Pipeline:
             "answer": (done - retrieved) * 1000,
             "total": (done - started) * 1000,
         }
+        timings = answer.timings_ms | timings  # the llama.cpp answerer adds its stages
         yield replace(answer, timings_ms={name: round(ms, 1) for name, ms in timings.items()})

@@ -45,6 +45,12 @@ class Settings:
     max_tokens: int = 256
     temperature: float = 0.0
     strict: bool = False
+    n_threads: int = 0  # llama.cpp threads; 0 means one per core
+    # The prompt (system, passages, question) is kept to this many model tokens when n_ctx allows,
+    # trimming passages around their best sentences: a shorter prompt answers sooner on a CPU.
+    max_prompt_tokens: int = 700
+    # A cited sentence whose support score is below this is marked unsupported; see rag/citations.py.
+    support_threshold: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> Settings:
@@ -71,6 +77,10 @@ class Settings:
             raise RagError("chunk_overlap_words must be smaller than chunk_words.")
         if self.n_ctx < 256:
             raise RagError(f"n_ctx must be at least 256 tokens, got {self.n_ctx}.")
+        if not 1 <= self.max_tokens < self.n_ctx:
+            raise RagError(f"max_tokens must be between 1 and n_ctx - 1 ({self.n_ctx - 1}), got {self.max_tokens}.")
+        if self.temperature < 0:
+            raise RagError(f"temperature must be 0 or more, got {self.temperature}.")
 
 
 _FIELD_NAMES = {f.name for f in dataclasses.fields(Settings)}
