@@ -4,15 +4,24 @@ Retrieval sees one question at a time, so "And who led Ukraine's?" must become "
 delegation?" first. Without a model a rule does it: it recognises elliptical follow-ups (a leading
 "and"/"what about", a dangling possessive, a bare name, a pronoun standing for the earlier subject)
 and carries the previous question's subject into them; any other question is left as it is. With a
-`complete` function (a short model completion) the model rewrites instead, and the rule is the
-fallback when the model's reply is unusable. It does not resolve "he"/"she" to a person named in an
+`complete` function (a short model completion, e.g. `model_completer(settings)` with the llama.cpp
+model of `rag.generate`) the model rewrites instead, and the rule is the fallback when the model
+fails or its reply is not one short question. It does not resolve "he"/"she" to a person named in an
 earlier *answer*: the rule only knows the questions.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # Openers that mark a question as continuing the previous one; removed before rewriting.
 _CONNECTIVE = re.compile(
@@ -55,14 +64,31 @@ def rewrite(question: str, previous: Sequence[str], complete: Complete | None = 
     question = question.strip()
     if not previous:
         return question
-    if complete is not None:
-        rewritten = _model_rewrite(question, previous, complete)
+    if complete is not None and looks_like_follow_up(question):
+        try:
+            rewritten = _model_rewrite(question, previous, complete)
+        except (RuntimeError, ValueError, OSError) as err:  # the rule still gives a usable question
+            log.warning("the model could not rewrite the follow-up (%s); used the rule", err)
+            rewritten = None
         if rewritten:
             return rewritten
     subject: str | None = None
     for earlier in previous:
         subject = rewrite_rule(earlier, subject)
     return rewrite_rule(question, subject)
+
+
+def looks_like_follow_up(question: str) -> bool:
+    """Whether `question` may lean on earlier ones: a connective opener, a pronoun, a dangling
+    possessive, or four words or fewer. Only these are worth a model call."""
+    opener = _CONNECTIVE.match(question)
+    return bool(
+        (opener and opener.end() > 0)
+        or _PRONOUN.search(question)
+        or re.search(r"\b(?:he|she|him|her|his|hers|this|that|those|these)\b", question, re.IGNORECASE)
+        or _DANGLING_POSSESSIVE.search(question)
+        or len(question.split()) <= 4
+    )
 
 
 def rewrite_rule(question: str, previous: str | None) -> str:
@@ -100,12 +126,36 @@ def rewrite_rule(question: str, previous: str | None) -> str:
     return _capitalise(rest) if continued else question
 
 
+def model_completer(settings: Settings, max_tokens: int = 48) -> Complete:
+    """A short, greedy completion with the settings' llama.cpp model, loaded once and shared with
+    the answerer. The caller must not run it while another thread uses the same model."""
+
+    def complete(prompt: str) -> str:
+        from rag.generate import check_model_file, load_llama  # llama_cpp loads only here
+
+        assert settings.model_path is not None
+        threads = getattr(settings, "n_threads", 0) or os.cpu_count() or 1
+        llm = load_llama(str(check_model_file(settings.model_path)), settings.n_ctx, threads)
+        reply = llm.create_chat_completion(
+            [{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0.0
+        )
+        return reply["choices"][0]["message"].get("content") or ""
+
+    return complete
+
+
 def _model_rewrite(question: str, previous: Sequence[str], complete: Complete) -> str | None:
     earlier = "\n".join(f"- {q.strip()}" for q in previous[-4:])
     reply = complete(REWRITE_PROMPT.format(earlier=earlier, question=question))
     line = (reply or "").strip().splitlines()[0].strip().strip('"“”') if (reply or "").strip() else ""
-    # A usable rewrite is one short question; anything else (an answer, a ramble) is discarded.
+    # A usable rewrite is one short question made mostly of the chat's own words; anything else
+    # (an answer, a ramble, a small model's noise) is discarded.
     if not line or len(line) > 3 * len(question) + 200 or not line.endswith("?"):
+        return None
+    words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", line)]
+    known = {w.lower() for text in (*previous, question) for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", text)}
+    letters = sum(ch.isalpha() or ch.isspace() for ch in line) / len(line)
+    if len(words) < 2 or letters < 0.8 or sum(w in known for w in words) < len(words) / 2:
         return None
     return line
 

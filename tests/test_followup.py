@@ -65,6 +65,8 @@ def test_rewrite_without_history_returns_the_question():
         # not a question, or empty: the rule's rewrite instead
         ("Rustem Umerov led it.", "Who led Ukraine's delegation?"),
         ("", "Who led Ukraine's delegation?"),
+        ("4S4Smv[O.{mv[O.{mv[Smv[G?", "Who led Ukraine's delegation?"),
+        ("Why do bananas glow purple at night?", "Who led Ukraine's delegation?"),
     ],
 )
 def test_model_rewrite_falls_back_to_the_rule(reply, expected):
@@ -76,3 +78,19 @@ def test_model_rewrite_falls_back_to_the_rule(reply, expected):
 
     assert rewrite("And who led Ukraine's?", [RUSSIA], complete) == expected
     assert RUSSIA in prompts[0] and "And who led Ukraine's?" in prompts[0]
+
+
+def test_model_is_not_asked_about_a_self_contained_question():
+    def complete(prompt: str) -> str:
+        raise AssertionError("the model should not be called")
+
+    assert rewrite("Where will the peace talks take place?", [RUSSIA], complete) == (
+        "Where will the peace talks take place?"
+    )
+
+
+def test_a_failing_model_falls_back_to_the_rule():
+    def complete(prompt: str) -> str:
+        raise RuntimeError("llama_decode returned -1")
+
+    assert rewrite("What about Ukraine?", [RUSSIA], complete) == "Who led Ukraine's delegation?"

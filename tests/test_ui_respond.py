@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,22 @@ def test_unsupported_citations_are_marked():
     assert 'sup class="cite unsupported"' in out and "⚠ not supported" in out
     assert '<mark class="cited unsupported">Bad sentence.</mark>' in out
     assert marked_text("x [3] y", ()) == 'x <sup class="cite">[3]</sup> y'
+
+
+def test_a_model_turn_streams_tokens_and_rewrites_with_the_rule_fallback(pipelines, tmp_path):
+    """The real llama.cpp answerer on the tiny random GGUF: tokens stream, the turn ends cleanly, and
+    the model's gibberish rewrite is discarded for the rule's."""
+    pytest.importorskip("rag.generate")
+    from tiny_gguf import write_tiny_gguf
+
+    model = write_tiny_gguf(tmp_path / "tiny.gguf")
+    small = Pipelines(replace(pipelines.settings, max_tokens=24))
+    small.get(None).refresh()  # the same index folder: nothing to embed
+    history = [{"role": "user", "content": "Who led Russia's delegation?"}, {"role": "assistant", "content": "…"}]
+    states, content = final("And who led Ukraine's?", small, history, model_path=model)
+    streamed = [s[-1]["content"] for s in states if "streaming" in s[-1]["content"]]
+    assert streamed  # text showed before the answer was complete
+    texts = [re.sub(r"<[^>]+>", "", c).rstrip("▍") for c in streamed]
+    assert all(b.startswith(a) for a, b in zip(texts, texts[1:]))  # each update extends the last
+    assert 'class="error"' not in content
+    assert "Searched for: “Who led Ukraine&#x27;s delegation?”" in content

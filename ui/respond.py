@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.followup import rewrite
+from rag.followup import model_completer, rewrite
 from rag.pipeline import Pipeline, check_question
 from rag.records import Answer
 from rag.settings import Settings
@@ -26,6 +27,9 @@ from rag.store import UpdateReport
 from ui.render import answer_html, error_html, streaming_html
 
 log = logging.getLogger(__name__)
+
+#: Shortest time between two streamed updates of one answer, in seconds.
+STREAM_INTERVAL_S = 0.05
 
 GENERIC_ERROR = "Something went wrong while answering; the details are in the server log. Try again."
 
@@ -38,7 +42,7 @@ class Pipelines:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._pipelines: dict[tuple[Path | None, bool], Pipeline] = {}
-        self._turns: dict[tuple[Path | None, bool], threading.Lock] = {}
+        self._turns: dict[Path, threading.Lock] = {}  # per model file: llama.cpp runs one turn at a time
         self._guard = threading.Lock()
 
     @property
@@ -51,14 +55,15 @@ class Pipelines:
         with self._guard:
             if key not in self._pipelines:
                 self._pipelines[key] = Pipeline(replace(self.settings, model_path=key[0], strict=key[1]))
-                self._turns[key] = threading.Lock()
+                if key[0] is not None:
+                    self._turns.setdefault(key[0], threading.Lock())
             return self._pipelines[key]
 
     def turn(self, pipeline: Pipeline) -> threading.Lock | nullcontext:
         """What a turn holds while it runs `pipeline`: a lock for a model, nothing for extractive."""
         if pipeline.settings.model_path is None:
             return nullcontext()
-        return self._turns[(pipeline.settings.model_path, pipeline.settings.strict)]
+        return self._turns[pipeline.settings.model_path]
 
     def refresh(self) -> UpdateReport:
         """Updates the index from the docs folder; every pipeline made so far reloads it."""
@@ -71,18 +76,10 @@ class Pipelines:
         return report
 
     def completer(self, pipeline: Pipeline) -> Callable[[str], str] | None:
-        """A short-completion function for the follow-up rewrite, when the pipeline has a model
-        and the generation module offers one; otherwise None (the rule rewrites)."""
+        """The model's short completion for the follow-up rewrite, or None (the rule rewrites)."""
         if pipeline.settings.model_path is None:
             return None
-        try:
-            from rag import generate
-        except ImportError:
-            return None
-        complete = getattr(generate, "complete", None)
-        if complete is None:
-            return None
-        return lambda prompt: complete(prompt, pipeline.settings)
+        return model_completer(pipeline.settings)
 
 
 def check_model_path(model_path: Path | str | None) -> Path | None:
@@ -116,12 +113,15 @@ def respond(
         with pipelines.turn(pipeline):
             standalone = rewrite(question, previous, pipelines.completer(pipeline))
             rewritten = standalone if standalone != question else None
-            text = ""
+            text, shown_at = "", 0.0
             for event in pipeline.stream(standalone, k=int(k) if k else None):
                 if isinstance(event, Answer):
                     yield [*chat, _assistant(answer_html(event, rewritten, show_passages))]
-                else:
-                    text += event
+                    continue
+                text += event
+                # Every update resends the chat; pieces that come faster than the eye reads are batched.
+                if time.monotonic() - shown_at >= STREAM_INTERVAL_S:
+                    shown_at = time.monotonic()
                     yield [*chat, _assistant(streaming_html(text, rewritten))]
     except RagError as err:
         yield [*chat, _assistant(error_html(str(err)))]
