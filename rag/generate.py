@@ -158,11 +158,9 @@ def build_prompt(
         user = USER_TEMPLATE.format(passages="\n\n".join(blocks) or "(none)", question=question)
         return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
-    def result(shown: dict[int, str]) -> Prompt:
-        msgs = messages(shown)
-        text = "".join(shown.values())
-        cpt = len(text) / max(count(text), 1) if text else 1.0
-        return Prompt(tuple(msgs), tuple(n for n in labels if n in shown), count(render(msgs)), budget, cpt)
+    def result(shown: dict[int, str], tokens: int, text_tokens: int) -> Prompt:
+        cpt = sum(map(len, shown.values())) / text_tokens if text_tokens else 1.0
+        return Prompt(tuple(messages(shown)), tuple(n for n in labels if n in shown), tokens, budget, cpt)
 
     labels = tuple(p.n for p in passages)
     base = count(render(messages({})))
@@ -173,10 +171,11 @@ def build_prompt(
         )
     budget = min(limit, max(budget, base + MIN_PASSAGE_TOKENS))
     whole = {p.n: p.text for p in passages}
-    if count(render(messages(whole))) <= budget:
-        return result(whole)
+    tokens = count(render(messages(whole)))
+    if tokens <= budget:
+        return result(whole, tokens, count("".join(whole.values())))
 
-    # Candidate sentences: (priority key, passage label, sentence index, start, end, tokens).
+    # Each passage's sentences as (overlap with the question, index, start, end), best first.
     q_terms = terms(question)
     weights = {t: (idf(t) if idf else 1.0) for t in q_terms}
     by_passage: dict[int, list[tuple[float, int, int, int]]] = {}
@@ -191,19 +190,23 @@ def build_prompt(
     texts = {p.n: p.text for p in passages}
 
     chosen: list[tuple[int, int, int, int]] = []  # (label, index, start, end) in the order added
+    sizes: list[int] = []  # tokens of each chosen sentence
     used = base
     for n, _, i, s, e in firsts + rest:
-        first_of_passage = all(c[0] != n for c in chosen)
-        cost = count(texts[n][s:e]) + joiner + (headers[n] if first_of_passage else 0)
+        size = count(texts[n][s:e])
+        cost = size + joiner + (headers[n] if all(c[0] != n for c in chosen) else 0)
         if used + cost <= budget:
             chosen.append((n, i, s, e))
+            sizes.append(size)
             used += cost
     # The estimate sums pieces; the exact count of the rendered prompt decides. Drop the last added.
     while True:
         shown = _shown(chosen, texts)
-        if count(render(messages(shown))) <= budget or not chosen:
-            return result(shown)
+        tokens = count(render(messages(shown)))
+        if tokens <= budget or not chosen:
+            return result(shown, tokens, sum(sizes))
         chosen.pop()
+        sizes.pop()
 
 
 def _shown(chosen: list[tuple[int, int, int, int]], texts: dict[int, str]) -> dict[int, str]:
