@@ -170,34 +170,35 @@ def build_prompt(
             "raise --n-ctx, lower --max-tokens, or shorten the question."
         )
     budget = min(limit, max(budget, base + MIN_PASSAGE_TOKENS))
-    whole = {p.n: p.text for p in passages}
-    tokens = count(render(messages(whole)))
-    if tokens <= budget:
-        return result(whole, tokens, count("".join(whole.values())))
+    texts = {p.n: p.text for p in passages}
+    spans = {p.n: split_sentences(p.text) for p in passages}
+    size = {(n, i): count(texts[n][s:e]) for n in texts for i, (s, e) in enumerate(spans[n])}
+    headers = {p.n: count(PASSAGE_TEMPLATE.format(n=p.n, title=p.title, text="")) + 2 for p in passages}
+    # Whole passages, when the sum of their parts suggests they fit (the exact count decides).
+    if base + sum(size.values()) + sum(headers.values()) <= budget + 2 * len(size):
+        tokens = count(render(messages(texts)))
+        if tokens <= budget:
+            return result(texts, tokens, count("".join(texts.values())))
 
     # Each passage's sentences as (overlap with the question, index, start, end), best first.
     q_terms = terms(question)
     weights = {t: (idf(t) if idf else 1.0) for t in q_terms}
     by_passage: dict[int, list[tuple[float, int, int, int]]] = {}
-    for p in passages:
-        spans = split_sentences(p.text)
-        scored = [(weighted_overlap(q_terms, terms(p.text[s:e]), weights), i, s, e) for i, (s, e) in enumerate(spans)]
-        by_passage[p.n] = sorted(scored, key=lambda x: (-x[0], x[1]))
+    for n, text in texts.items():
+        scored = [(weighted_overlap(q_terms, terms(text[s:e]), weights), i, s, e) for i, (s, e) in enumerate(spans[n])]
+        by_passage[n] = sorted(scored, key=lambda x: (-x[0], x[1]))
     firsts = [(n, *ranked[0]) for n, ranked in by_passage.items() if ranked]
     rest = sorted(((n, *x) for n, ranked in by_passage.items() for x in ranked[1:]), key=lambda x: (-x[1], x[0], x[2]))
-    headers = {p.n: count(PASSAGE_TEMPLATE.format(n=p.n, title=p.title, text="")) + 2 for p in passages}
     joiner = count(ELLIPSIS)
-    texts = {p.n: p.text for p in passages}
 
     chosen: list[tuple[int, int, int, int]] = []  # (label, index, start, end) in the order added
     sizes: list[int] = []  # tokens of each chosen sentence
     used = base
     for n, _, i, s, e in firsts + rest:
-        size = count(texts[n][s:e])
-        cost = size + joiner + (headers[n] if all(c[0] != n for c in chosen) else 0)
+        cost = size[n, i] + joiner + (headers[n] if all(c[0] != n for c in chosen) else 0)
         if used + cost <= budget:
             chosen.append((n, i, s, e))
-            sizes.append(size)
+            sizes.append(size[n, i])
             used += cost
     # The estimate sums pieces; the exact count of the rendered prompt decides. Drop the last added.
     while True:
