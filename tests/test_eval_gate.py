@@ -138,3 +138,16 @@ def test_bad_thresholds_file_is_a_rag_error(tmp_path: Path) -> None:
 def test_another_corpus_gets_its_own_index_dir(docs, index_dir, env, expected) -> None:
     args = argparse.Namespace(docs_dir=docs, index_dir=index_dir, k=None, model_path=None, embedding_model=None)
     assert settings_from_args(args, env).index_dir == expected
+
+
+def test_model_flag_runs_the_llama_answerer_and_says_so(tmp_path: Path, index_dir: Path, capsys, monkeypatch) -> None:
+    from tiny_gguf import write_tiny_gguf
+
+    model = write_tiny_gguf(tmp_path / "tiny.gguf")
+    monkeypatch.setenv("RAG_N_THREADS", "1")
+    monkeypatch.setenv("RAG_MAX_TOKENS", "8")
+    qa = write_qa(tmp_path / "qa.jsonl")
+    argv = ["--qa", str(qa), "--docs", str(SEEDS), "--index-dir", str(index_dir), "--json", "--limit", "1"]
+    assert main([*argv, "--model", str(model)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["answerer"].startswith("llama.cpp:") and report["settings"]["model_path"] == str(model)
