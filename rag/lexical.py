@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import Counter
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import bm25s
@@ -18,6 +19,8 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from rag.sentences import words
+
+_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
 
 STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
     "s t don doesn didn isn wasn won what which who whom whose when where why how also would could "
@@ -84,18 +87,33 @@ class Bm25Index:
         return index is not None and index < len(self._df) and self._df[index] > 0
 
 
-def weighted_overlap(query_terms: list[str], text_terms: list[str], idf: dict[str, float]) -> float:
-    """Share of the query's idf weight that `text_terms` covers, in [0, 1].
+def question_weights(question: str, idf: Callable[[str], float], name_boost: float = 2.0) -> dict[str, float]:
+    """Each term of the question with its weight: its idf, times `name_boost` for capitalised
+    words after the first (names, places). In a small corpus the names that tell two sentences
+    apart ("Russia" or "Ukraine") occur everywhere and get almost no idf of their own."""
+    names: set[str] = set()
+    for i, match in enumerate(_WORD_RE.finditer(question)):
+        if i > 0 and match.group()[0].isupper():
+            names.update(terms(match.group()))
+    return {t: idf(t) * (name_boost if t in names else 1.0) for t in terms(question)}
 
-    A query term also counts as covered when it and a text term are one a prefix of the other and
-    the shorter has at least 5 letters: stems of a name and its adjective ("russia", "russian").
+
+def coverage(weights: dict[str, float], text_terms: list[str]) -> float:
+    """Share of the total weight whose terms `text_terms` contains, in [0, 1].
+
+    A term also counts as present when it and a text term are one a prefix of the other and the
+    shorter has at least 5 letters: stems of a name and its adjective ("russia", "russian").
     """
-    wanted = Counter(query_terms)
-    total = sum(idf[t] for t in wanted)
+    total = sum(weights.values())
     if total == 0:
         return 0.0
     present = set(text_terms)
-    return sum(idf[t] for t in wanted if t in present or _prefix_match(t, present)) / total
+    return sum(w for t, w in weights.items() if t in present or _prefix_match(t, present)) / total
+
+
+def weighted_overlap(query_terms: list[str], text_terms: list[str], idf: dict[str, float]) -> float:
+    """Share of the query's idf weight that `text_terms` covers, in [0, 1] (see `coverage`)."""
+    return coverage({t: idf[t] for t in query_terms}, text_terms)
 
 
 def _prefix_match(term: str, present: set[str]) -> bool:

@@ -41,8 +41,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens."""
-    return [w.lower() for w in _WORD.findall(text)]
+    """Lower-cased word tokens, with curly apostrophes made straight ("Russia’s" → "russia's")."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
 def count_words(text: str, start: int = 0, end: int | None = None) -> int:

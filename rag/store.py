@@ -30,7 +30,8 @@ from rag.settings import Settings
 if TYPE_CHECKING:
     from rag.embedding import Embedder
 
-FORMAT_VERSION = 1
+# Raise when chunking or BM25 terms change: an index of another format is rebuilt, not mixed.
+FORMAT_VERSION = 2
 POINTER = "CURRENT"
 
 
