@@ -59,7 +59,7 @@ class Settings:
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
-            raw = env.get(f"RAG_{field.name.upper()}")
+            raw = env.get(f"RAG_{field.name.upper()}") or env.get(_SHORT_NAMES.get(field.name, ""))
             if raw is not None and raw.strip() != "":
                 values[field.name] = _parse(field.name, raw.strip(), field.default)
         for name, value in flags.items():
@@ -85,6 +85,8 @@ class Settings:
 
 
 _FIELD_NAMES = {f.name for f in dataclasses.fields(Settings)}
+# Shorter environment names also accepted; the RAG_<FIELD> name wins when both are set.
+_SHORT_NAMES = {"model_path": "RAG_MODEL", "docs_dir": "RAG_DOCS"}
 
 
 def _parse(name: str, raw: str, default: Any) -> Any:

@@ -1,0 +1,52 @@
+"""Settings: defaults, then RAG_* environment variables, then flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import RagError
+from rag.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "field", "value"),
+    [
+        ({}, {}, "k", 5),
+        ({"RAG_K": "8"}, {}, "k", 8),
+        ({"RAG_K": "8"}, {"k": 3}, "k", 3),
+        ({"RAG_K": "8"}, {"k": None}, "k", 8),
+        ({"RAG_DOCS_DIR": "articles"}, {}, "docs_dir", Path("articles")),
+        ({"RAG_DOCS": "articles"}, {}, "docs_dir", Path("articles")),
+        ({"RAG_MODEL": "m.gguf"}, {}, "model_path", Path("m.gguf")),
+        ({"RAG_MODEL": "a.gguf", "RAG_MODEL_PATH": "b.gguf"}, {}, "model_path", Path("b.gguf")),
+        ({"RAG_STRICT": "yes"}, {}, "strict", True),
+        ({"RAG_STRICT": "0"}, {}, "strict", False),
+        ({"RAG_TEMPERATURE": "0.7"}, {}, "temperature", 0.7),
+        ({"RAG_EMBEDDING_MODEL": "/models/e5"}, {}, "embedding_model", "/models/e5"),
+        ({"RAG_K": "  "}, {}, "k", 5),
+    ],
+)
+def test_sources_in_order_of_precedence(env, flags, field: str, value) -> None:
+    assert getattr(Settings.from_env(env=env, **flags), field) == value
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "message"),
+    [
+        ({"RAG_K": "five"}, {}, "RAG_K='five' is not a valid int"),
+        ({"RAG_STRICT": "maybe"}, {}, "RAG_STRICT='maybe' is not a valid bool"),
+        ({}, {"k": 0}, "k must be at least 1"),
+        ({}, {"chunk_words": 20, "chunk_overlap_words": 20}, "chunk_overlap_words must be smaller"),
+    ],
+)
+def test_bad_values_are_one_line_errors(env, flags, message: str) -> None:
+    with pytest.raises(RagError, match=message) as err:
+        Settings.from_env(env=env, **flags)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_flag_is_a_programming_error() -> None:
+    with pytest.raises(TypeError):
+        Settings.from_env(env={}, colour="blue")
