@@ -23,7 +23,9 @@ ANSWER_KEYS = {"question", "answer", "abstained", "answerer", "citations", "pass
 
 
 def run(module: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    # Loading MiniLM in the test process sets HF_HUB_OFFLINE; subprocesses start without it
+    # unless a test passes it, so each test decides which offline path it exercises.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RAG_") and k != "HF_HUB_OFFLINE"}
     # One llama.cpp thread: the test suite shares the machine's cores. Never reach the hub.
     environ |= {"RAG_N_THREADS": "1", "HF_ENDPOINT": "http://127.0.0.1:9"} | env
     return subprocess.run(
@@ -105,6 +107,13 @@ def test_download_without_network_fails_with_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: Cannot reach")
     assert "copy it into" in lines[0]
     assert not any(tmp_path.iterdir())
+
+
+def test_download_with_hub_offline_says_so(tmp_path: Path) -> None:
+    result = run("rag.model", "download", "some/repo", "x.gguf", "--dir", str(tmp_path), HF_HUB_OFFLINE="1")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: HF_HUB_OFFLINE is set") and "copy it into" in line
 
 
 def test_download_of_a_file_already_there_does_not_download(tmp_path: Path) -> None:
