@@ -45,9 +45,6 @@ _MARKER_RUN = re.compile(rf"{_MARKER.pattern}(?:[ \t]*{_MARKER.pattern})*")
 # Punctuation a model puts after a marker ("... Medinsky [1].") belongs to the sentence before it.
 _TRAILING_PUNCT = re.compile(r"""[ \t]*[.!?;:,]+['"’”)]*""")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
-# Passage sentence vectors by embedding model name, then sentence; cleared when it outgrows the limit.
-_SENTENCE_VECTORS: dict[str, dict[str, np.ndarray]] = {}
-_CACHE_SIZE = 20_000
 # Ranges longer than this are not expanded (nobody cites [1-500]; k is small).
 _MAX_RANGE = 100
 
@@ -172,13 +169,12 @@ class SupportChecker:
         self.embedder = embedder
         self.idf = idf or (lambda term: 1.0)
         self.threshold = threshold
-        self._cache = _SENTENCE_VECTORS.setdefault(embedder.model_name, {})
 
     def scores(self, claims: list[str], sentences: list[str]) -> np.ndarray:
         """Support of every sentence for every claim: shape (len(claims), len(sentences))."""
         if not claims or not sentences:
             return np.zeros((len(claims), len(sentences)), dtype=np.float32)
-        meaning = self.embedder.encode(claims) @ self._sentence_vectors(sentences).T
+        meaning = self.embedder.encode(claims) @ self.embedder.encode_remembered(sentences).T
         sentence_terms = [terms(s) for s in sentences]
         sentence_words = [_word_set(s) for s in sentences]
         words = np.zeros_like(meaning)
@@ -192,15 +188,6 @@ class SupportChecker:
                 if named:
                     missing[i, j] = sum(not _mentions(sentence_words[j], w) for w in named) / len(named)
         return np.clip(W_MEANING * meaning + W_WORDS * words - W_MISSING * missing, 0.0, 1.0)
-
-    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
-        """Vectors of passage sentences, remembered: the same passages come back question after question."""
-        missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
-        if missing:
-            if len(self._cache) + len(missing) > _CACHE_SIZE:
-                self._cache.clear()
-            self._cache.update(zip(missing, self.embedder.encode(missing)))
-        return np.stack([self._cache[s] for s in sentences])
 
     def cite(self, answer: str, passages: tuple[Passage, ...]) -> CitedAnswer:
         """Claims of `answer`, each tied to the best-supporting sentence of every passage it cites."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 _DEFAULT_ALIASES = {DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"}
+
+# Vectors of texts already encoded, per model name. Passage sentences come back question after
+# question; 20,000 vectors of 384 floats are about 30 MB. The whole memory is dropped when full.
+_REMEMBERED: dict[str, dict[str, np.ndarray]] = {}
+_REMEMBER_AT_MOST = 20_000
+_REMEMBERED_LOCK = threading.Lock()
 
 
 class Embedder:
@@ -54,6 +61,19 @@ class Embedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_remembered(self, texts: list[str]) -> np.ndarray:
+        """Like `encode`, but each text's vector is kept for the rest of the process."""
+        with _REMEMBERED_LOCK:
+            memory = _REMEMBERED.setdefault(self.model_name, {})
+            missing = list(dict.fromkeys(t for t in texts if t not in memory))
+            if missing:
+                if len(memory) + len(missing) > _REMEMBER_AT_MOST:
+                    memory.clear()
+                memory.update(zip(missing, self.encode(missing), strict=True))
+            if not texts:
+                return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.stack([memory[t] for t in texts])
 
 
 def bundled_model_dir() -> Path:

@@ -91,7 +91,7 @@ class ExtractiveAnswerer:
         ]
         if not spans:
             return []
-        meaning = self.embedder.encode([text for _, _, _, text in spans]) @ retrieval.query_vector
+        meaning = self.embedder.encode_remembered([text for _, _, _, text in spans]) @ retrieval.query_vector
         weights = question_weights(question, self.bm25.idf)
         wanted = answer_type(question)
         q_words = set(re.findall(r"\w+", question.lower()))
