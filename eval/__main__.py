@@ -127,16 +127,18 @@ def _clip(text: str, width: int = 100) -> str:
 
 
 def _bar(label: str):
-    """A progress callback that draws one line on stderr, or None when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        return None
+    """A progress callback for stderr: a redrawn bar on a terminal, else a line every tenth of the way."""
+    tty = sys.stderr.isatty()
 
     def draw(done: int, total: int) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
-        if done >= total:
-            print(file=sys.stderr)
+        if tty:
+            width = 30
+            filled = width * done // max(total, 1)
+            print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+            if done >= total:
+                print(file=sys.stderr)
+        elif done == total or done % max(total // 10, 1) == 0:
+            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
 
     return draw
 
