@@ -17,6 +17,7 @@ from pathlib import Path
 from eval.metrics import RATE_KEYS
 from eval.pairs import load_pairs, sample
 from eval.run import DEFAULT_QA, DEFAULT_THRESHOLDS, check, evaluate, load_thresholds
+from rag.ask import progress_bar
 from rag.errors import RagError
 from rag.settings import Settings
 
@@ -70,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         from rag.pipeline import Pipeline
 
         pipeline = Pipeline(settings)
-        report = evaluate(pipeline, pairs, progress=_bar("Questions"), index_progress=_bar("Embedding chunks"))
+        report = evaluate(
+            pipeline, pairs, progress=progress_bar("Questions"), index_progress=progress_bar("Embedding chunks")
+        )
         report["settings"] = {**report["settings"], "qa": str(args.qa), "limit": args.limit, "seed": args.seed}
         failures = check(report, thresholds) if thresholds is not None else []
     except RagError as err:
@@ -124,23 +127,6 @@ def _ms(value: float | None) -> str:
 
 def _clip(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _bar(label: str):
-    """A progress callback for stderr: a redrawn bar on a terminal, else a line every tenth of the way."""
-    tty = sys.stderr.isatty()
-
-    def draw(done: int, total: int) -> None:
-        if tty:
-            width = 30
-            filled = width * done // max(total, 1)
-            print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
-            if done >= total:
-                print(file=sys.stderr)
-        elif done == total or done % max(total // 10, 1) == 0:
-            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
-
-    return draw
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
         question = check_question(args.question)
         pipeline = Pipeline(settings)
-        report = pipeline.refresh(progress=None if args.json else print_progress)
+        report = pipeline.refresh(progress=None if args.json else progress_bar("Embedding chunks"))
         print_report(report, quiet=args.json)
         if settings.model_path is not None and not (args.json or args.no_stream):
             streamed = []
@@ -147,12 +148,21 @@ def _flag_unsupported(answer: Answer) -> str:
     return "".join(pieces)
 
 
-def print_progress(done: int, total: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    print(f"\rEmbedding chunks [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
-    if done >= total:
-        print(file=sys.stderr)
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A progress callback for stderr: a redrawn bar on a terminal, else a line every tenth of the way."""
+    tty = sys.stderr.isatty()
+
+    def draw(done: int, total: int) -> None:
+        if tty:
+            width = 30
+            filled = width * done // max(total, 1)
+            print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+            if done >= total:
+                print(file=sys.stderr)
+        elif done == total or done % max(total // 10, 1) == 0:
+            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+
+    return draw
 
 
 def print_report(report, quiet: bool) -> None:
