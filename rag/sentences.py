@@ -9,6 +9,7 @@ understand tables, lists without punctuation, or languages that do not mark sent
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev hon pres vs etc inc ltd "
@@ -41,8 +42,17 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens, with curly apostrophes made straight ("Russia’s" → "russia's")."""
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    """Lower-cased word tokens without accents and with curly apostrophes made straight
+    ("Erdoğan" → "erdogan", "Russia’s" → "russia's"), so a question typed on a plain keyboard
+    matches the article's spelling."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(fold_accents(text))]
+
+
+def fold_accents(text: str) -> str:
+    """`text` with combining accents removed ("Dolmabahçe" → "Dolmabahce"); not offset-preserving."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 def count_words(text: str, start: int = 0, end: int | None = None) -> int:

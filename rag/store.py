@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rag.embedding import Embedder
 
 # Raise when chunking or BM25 terms change: an index of another format is rebuilt, not mixed.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: BM25 terms without accents
 POINTER = "CURRENT"
 
 
