@@ -131,8 +131,10 @@ class ExtractiveAnswerer:
 
 # --- answer types --------------------------------------------------------------------------------
 
-# Kinds of answer a question can ask for. The first two are loose (any capitalised word not in the
-# question) and only break ties; the others are strict: a sentence without one cannot answer.
+# Kinds of answer a question can ask for. Person and place are loose (any capitalised word) and
+# only break ties; the others are strict: a sentence without a date-like word cannot answer "when",
+# and one without a number (or an hour) cannot answer "how old", "what time", "how long" or
+# "how many".
 PERSON, PLACE = "person", "place"
 AGE, CLOCK, DURATION, COUNT, DATE = "age", "clock", "duration", "count", "date"
 STRICT = frozenset({AGE, CLOCK, DURATION, COUNT, DATE})
@@ -142,10 +144,10 @@ _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
 _NUMBER_WORDS = (
     "two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
     "sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion billions "
-    "dozen dozens"
+    "dozen dozens several half"
 )
-_NUMBER_WORD = "|".join(_NUMBER_WORDS.split())
-_UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade)s?"
+_UNIT = r"(?:second|minute|hour|day|night|week|month|year|decade|century|centuries)s?"
+_NUMBER = rf"\b\d[\d,.]*|(?<!\bno )\bone\b|\b(?:{'|'.join(_NUMBER_WORDS.split())})\b|\ba few\b|\bpercent\b"
 _PATTERNS = {
     AGE: re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|,\s\d{2},", re.IGNORECASE),
     CLOCK: re.compile(
@@ -154,16 +156,14 @@ _PATTERNS = {
         re.IGNORECASE,
     ),
     DURATION: re.compile(
-        rf"\b\d+[- ]{_UNIT}\b|\b(?:{_NUMBER_WORD}|one|a few|several|many) {_UNIT}\b"
-        r"|\bfor (?:hours|days|weeks|months|years|decades)\b|\buntil\b|\bsince\b",
+        rf"{_NUMBER}|\ban? {_UNIT}\b|\bfor (?:hours|days|weeks|months|years|decades)\b|\buntil\b|\bsince\b",
         re.IGNORECASE,
     ),
-    COUNT: re.compile(
-        rf"\b(?!(?:1[5-9]|20)\d\d\b)\d[\d,.]*\b|\b(?:{_NUMBER_WORD}|several|a few|half|percent)\b", re.IGNORECASE
-    ),
+    COUNT: re.compile(_NUMBER, re.IGNORECASE),
     DATE: re.compile(
-        rf"\b(?:{'|'.join(_MONTHS.split() + _DAYS.split())}|1[5-9]\d\d|20\d\d|yesterday|today|tomorrow|tonight)\b"
-        rf"|\b(?:last|next|this|earlier|later) (?:week|month|year)\b|\b\d+ {_UNIT} ago\b",
+        rf"\b(?:{'|'.join(_MONTHS.split() + _DAYS.split())}|\d{{3,4}}s?|yesterday|today|tomorrow|tonight)\b"
+        rf"|\b\d+(?:st|nd|rd|th)\b|\b(?:century|centuries|decade|decades|ago|era|reign|BC|BCE|AD|CE)\b"
+        rf"|\b(?:last|next|this|earlier|later) (?:week|month|year)\b",
         re.IGNORECASE,
     ),
 }
@@ -182,11 +182,11 @@ def answer_type(question: str) -> str | None:
         return PERSON
     if first == "where":
         return PLACE
-    if first == "when":
+    if first == "when" and not re.search(r",\s*(?:who|whom|whose|where|why|how|what|which)\b", q):
         return DATE
     if re.search(r"\bhow old\b|\bwhat age\b", q):
         return AGE
-    if re.search(r"\b(?:at )?what time\b|\bwhat hour\b", q):
+    if re.search(r"(?<!during )\bwhat time\b(?! (?:period|frame|span))|\bwhat hour\b", q):
         return CLOCK
     if re.search(r"\bhow long\b", q):
         return DURATION

@@ -39,8 +39,8 @@ class Settings:
     # The extractive answerer abstains when its best sentence's evidence score is below this.
     # Measured on 148 seed questions in three sets (eval/qa.jsonl, eval/paraphrased.jsonl,
     # eval/newuser_casual.jsonl; 37 unanswerable): answer accuracy plus abstain recall is flat
-    # from 0.50 to 0.56 and 0.52 sits in the middle (0.58 + 0.73); 0.42 gave 0.66 + 0.57,
-    # 0.60 gave 0.46 + 0.78. eval/newuser_factcheck.jsonl was kept out of the choice.
+    # from 0.50 to 0.56 (1.26-1.28) and 0.52 sits in it (0.57 + 0.70); 0.42 gave 0.65 + 0.49,
+    # 0.60 gave 0.45 + 0.76. eval/newuser_factcheck.jsonl was kept out of the choice.
     abstain_threshold: float = 0.52
     # llama.cpp answerer; None means the extractive answerer.
     model_path: Path | None = None
