@@ -169,6 +169,19 @@ _PATTERNS = {
 }
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 _LEADING_WORD = re.compile(r"\b(who|whom|whose|where|when|why|how|what|which)\b")
+# Phrases that ask for a kind of answer, tried in order once the first question word has not decided.
+_ASKS = [
+    (re.compile(pattern), kind)
+    for pattern, kind in (
+        (r"\bhow old\b|\bwhat age\b", AGE),
+        (r"(?<!during )\bwhat time\b(?! (?:period|frame|span))|\bwhat hour\b", CLOCK),
+        (r"\bhow long\b", DURATION),
+        (r"\bhow (?:many|much)\b|\bwhat (?:percentage|number|amount|share)\b", COUNT),
+        (r"\b(?:what|which) (?:year|day|date|month)\b", DATE),
+        (r"\bwhich (?:man|woman|person|official|minister|leader|president|diplomat|envoy)\b", PERSON),
+        (r"\b(?:what|which) (?:city|country|place|palace|building|capital|shore)\b", PLACE),
+    )
+]
 
 
 def answer_type(question: str) -> str | None:
@@ -184,20 +197,9 @@ def answer_type(question: str) -> str | None:
         return PLACE
     if first == "when" and not re.search(r",\s*(?:who|whom|whose|where|why|how|what|which)\b", q):
         return DATE
-    if re.search(r"\bhow old\b|\bwhat age\b", q):
-        return AGE
-    if re.search(r"(?<!during )\bwhat time\b(?! (?:period|frame|span))|\bwhat hour\b", q):
-        return CLOCK
-    if re.search(r"\bhow long\b", q):
-        return DURATION
-    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:percentage|number|amount|share)\b", q):
-        return COUNT
-    if re.search(r"\b(?:what|which) (?:year|day|date|month)\b", q):
-        return DATE
-    if re.search(r"\bwhich (?:man|woman|person|official|minister|leader|president|diplomat|envoy)\b", q):
-        return PERSON
-    if re.search(r"\b(?:what|which) (?:city|country|place|palace|building|capital|shore)\b", q):
-        return PLACE
+    for asks, kind in _ASKS:
+        if asks.search(q):
+            return kind
     return None
 
 
