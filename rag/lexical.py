@@ -2,10 +2,9 @@
 
 Terms are lower-cased words without English stopwords, Snowball-stemmed (PyStemmer), so
 "negotiations" matches "negotiating". BM25 scoring is bm25s (Lucene variant, k1=1.5, b=0.75).
-Accents are dropped ("Erdoğan" and "erdogan" are one term), and two terms of five letters or more
-that differ only in their last letter or in what follows a shared beginning of all but one of the
-shorter one's letters count as one word ("zelenski"/"zelenskyy", "russia"/"russian"). It does not
-do phrase matching or synonyms.
+Accents are dropped ("Erdoğan" and "erdogan" are one term). Two terms of five letters or more
+count as one word when they share a beginning that lacks at most one letter of the shorter
+("zelenski"/"zelenskyy", "russia"/"russian"). It does not do phrase matching or synonyms.
 """
 
 from __future__ import annotations
