@@ -138,3 +138,34 @@ def below_thresholds(metrics: dict, thresholds: dict[str, float]) -> list[str]:
         elif value < minimum:
             failures.append(f"{key} {value:.4f} < {minimum:.2f}")
     return failures
+
+
+# --- short answers, scored as the SQuAD evaluation does ------------------------------------------
+
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def answer_tokens(text: str) -> list[str]:
+    """Words of a short answer for EM and F1: `normalize`d, without the articles a, an, the."""
+    return [w for w in normalize(text).split() if w not in _ARTICLES]
+
+
+def exact_match(prediction: str, answers: Iterable[str]) -> float:
+    """1.0 when the prediction equals some accepted answer once both are `answer_tokens`, else 0.0."""
+    predicted = answer_tokens(prediction)
+    return float(any(predicted == answer_tokens(a) for a in answers))
+
+
+def token_f1(prediction: str, answers: Iterable[str]) -> float:
+    """The best word-overlap F1 between the prediction and any accepted answer, in [0, 1]."""
+    predicted = answer_tokens(prediction)
+    best = 0.0
+    for answer in answers:
+        gold = answer_tokens(answer)
+        common = sum(min(predicted.count(w), gold.count(w)) for w in set(predicted))
+        if common:
+            precision, recall = common / len(predicted), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+        elif not predicted and not gold:
+            best = max(best, 1.0)
+    return best

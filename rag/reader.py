@@ -1,0 +1,146 @@
+"""The trained reader: scores (question, sentence) pairs and finds the short answer inside a sentence.
+
+The model is all-MiniLM-L6-v2 fine-tuned here on SQuAD v1.1 training articles (`python -m
+eval.train_reader`; the record is `rag/reader_model/training.json`) with two heads: a score (the
+probability that the sentence answers the question) and start/end logits over the sentence's
+tokens. It ships as an int8 ONNX file in `rag/reader_model/` and runs on onnxruntime with the
+`tokenizers` library: no torch. The session loads once per process, on first use. It does not
+retrieve, label passages or decide what to print: `rag.rerank` and `rag.answer` do.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import RagError
+from rag.reader_input import Pair, best_span, encode, load_tokenizer
+
+MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
+MODEL_FILE = "reader.int8.onnx"
+RECORD_FILE = "training.json"
+
+#: Pairs per onnxruntime call; pairs are sorted by length first so padding stays small.
+BATCH = 32
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader makes of one pair."""
+
+    probability: float  # that the sentence answers the question
+    answer_start: int  # the short answer's characters in the sentence
+    answer_end: int
+    answer_probability: float  # softmax(start) × softmax(end) at the chosen span
+
+    def short_answer(self, sentence: str) -> str:
+        return sentence[self.answer_start : self.answer_end]
+
+
+class Reader:
+    """An ONNX reader model; construction is cheap, the session loads on first `read`."""
+
+    def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None) -> None:
+        self.model_path = Path(model_path) if model_path else MODEL_DIR / MODEL_FILE
+        self.tokenizer_path = Path(tokenizer_path) if tokenizer_path else None
+
+    @property
+    def name(self) -> str:
+        return f"reader:{self.model_path.name}"
+
+    def read(self, pairs: list[Pair]) -> list[Reading]:
+        """One `Reading` per pair, in order."""
+        if not pairs:
+            return []
+        session = load_session(str(self.model_path))
+        tokenizer = load_tokenizer(str(self.tokenizer_path or _bundled_tokenizer()))
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].sentence) + len(pairs[i].previous))
+        readings: list[Reading | None] = [None] * len(pairs)
+        for begin in range(0, len(order), BATCH):
+            chosen = order[begin : begin + BATCH]
+            batch = encode(tokenizer, [pairs[i] for i in chosen])
+            with _session_lock(session):
+                score, start, end = session.run(
+                    None,
+                    {
+                        "input_ids": batch.input_ids,
+                        "attention_mask": batch.attention_mask,
+                        "token_type_ids": batch.token_type_ids,
+                    },
+                )
+            for row, i in enumerate(chosen):
+                first = int(batch.sentence_start[row])
+                count = int(batch.sentence_length[row])
+                readings[i] = _reading(
+                    float(score[row]),
+                    start[row, first : first + count],
+                    end[row, first : first + count],
+                    batch.offsets[row],
+                    pairs[i].sentence,
+                )
+        return [r for r in readings if r is not None]
+
+
+def _reading(
+    logit: float, start: np.ndarray, end: np.ndarray, offsets: list[tuple[int, int]], sentence: str
+) -> Reading:
+    probability = 1.0 / (1.0 + np.exp(-logit))
+    if len(offsets) == 0:
+        return Reading(float(probability), 0, 0, 0.0)
+    first, last, p = best_span(start, end)
+    begin, finish = widen_to_words(sentence, offsets[first][0], offsets[last][1])
+    return Reading(float(probability), begin, finish, p)
+
+
+def widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) grown to whole words (a WordPiece span can begin or end inside one), and
+    trimmed of spaces and of punctuation that closes a sentence or clause at its edges."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:."):
+        end -= 1
+    return start, end
+
+
+def record(model_dir: Path = MODEL_DIR) -> dict:
+    """The training record shipped beside the weights (figures, threshold, settings)."""
+    try:
+        return json.loads((model_dir / RECORD_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise RagError(f"The reader's training record {model_dir / RECORD_FILE} is unreadable ({err}).") from None
+
+
+@functools.cache
+def load_session(path: str):
+    """An onnxruntime session for the model at `path`, made once per process."""
+    import onnxruntime
+
+    if not Path(path).is_file():
+        raise RagError(f"The reader model {path} is missing; reinstall newsrag (it ships inside the package).")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+_LOCKS: dict[int, threading.Lock] = {}
+
+
+def _session_lock(session) -> threading.Lock:
+    """onnxruntime sessions may be run from several threads, but two large batches at once on
+    two cores only slow each other; one at a time per session."""
+    return _LOCKS.setdefault(id(session), threading.Lock())
+
+
+def _bundled_tokenizer() -> Path:
+    from rag.embedding import bundled_model_dir
+
+    return bundled_model_dir() / "tokenizer.json"
