@@ -12,10 +12,12 @@ from eval.metrics import (
     Outcome,
     below_thresholds,
     contains_answer,
+    exact_match,
     hit_rank,
     normalize,
     percentile,
     summarize,
+    token_f1,
 )
 from eval.pairs import QAPair, parse_pair, sample
 from rag.errors import RagError
@@ -160,3 +162,20 @@ def test_sample_is_reproducible_ordered_and_without_repeats() -> None:
     assert sample(pairs, None, 0) == pairs and sample(pairs, 500, 0) == pairs
     with pytest.raises(RagError, match="--limit"):
         sample(pairs, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("prediction", "answers", "em", "f1"),
+    [
+        ("Vladimir Medinsky", ["Vladimir Medinsky"], 1.0, 1.0),
+        ("the Dolmabahçe Palace", ["Dolmabahce Palace"], 1.0, 1.0),  # articles and accents do not count
+        ("Medinsky", ["Vladimir Medinsky"], 0.0, 2 / 3),
+        ("Vladimir Medinsky, an ultra-conservative", ["Vladimir Medinsky"], 0.0, 2 * (2 / 4) * 1 / (2 / 4 + 1)),
+        ("Umerov", ["Vladimir Medinsky", "Medinsky"], 0.0, 0.0),
+        ("1856", ["10 July 1856", "1856"], 1.0, 1.0),  # the best of the accepted answers
+        ("", ["Medinsky"], 0.0, 0.0),
+    ],
+)
+def test_short_answer_exact_match_and_f1(prediction: str, answers: list[str], em: float, f1: float) -> None:
+    assert exact_match(prediction, answers) == em
+    assert token_f1(prediction, answers) == pytest.approx(f1)
