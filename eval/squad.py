@@ -4,8 +4,10 @@ Each Wikipedia article becomes one plain-text file: its title (underscores as sp
 first line, then its paragraphs, separated by blank lines. Each question becomes one line of
 the Q&A format (`eval.pairs`) with its distinct gold answer strings; v2.0's impossible
 questions get `answers: []`. With `--hold-out`, every second article is left out of docs/ and
-its questions are kept with `answers: []`: the out-of-corpus abstention test. It does not
-download SQuAD; the README says where the official files are.
+its questions are kept with `answers: []`: the out-of-corpus abstention test. With `--split FILE
+--part NAME` (the reader split: `train` or `held_out`), only the questions of that part's articles
+are written, while docs/ keeps every article, so the reader is measured on articles it never saw
+against the whole corpus. It does not download SQuAD; the README says where the official files are.
 """
 
 from __future__ import annotations
@@ -82,9 +84,27 @@ def load_squad(path: Path) -> list[dict]:
     return articles
 
 
-def convert(path: Path, out: Path, hold_out: bool = False) -> Converted:
-    """Writes out/docs/*.txt and out/qa.jsonl from the SQuAD file at `path`."""
+def load_part(split: Path, part: str) -> set[str]:
+    """The raw SQuAD titles listed under `part` in a split file such as reader-split.json."""
+    try:
+        data = json.loads(split.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RagError(f"Split file {split} does not exist.") from None
+    except (OSError, ValueError) as err:
+        raise RagError(f"Cannot read {split} as JSON ({err}).") from None
+    titles = data.get(part) if isinstance(data, dict) else None
+    if not isinstance(titles, list) or not all(isinstance(t, str) for t in titles):
+        parts = ", ".join(k for k, v in data.items() if isinstance(v, list)) if isinstance(data, dict) else "none"
+        raise RagError(f"{split} has no list of titles named {part!r} (it has: {parts}).")
+    return set(titles)
+
+
+def convert(path: Path, out: Path, hold_out: bool = False, only: set[str] | None = None) -> Converted:
+    """Writes out/docs/*.txt and out/qa.jsonl from the SQuAD file at `path`; with `only`, the
+    questions of just those articles (by raw title)."""
     articles = load_squad(path)
+    if only is not None and not only & {a["title"] for a in articles}:
+        raise RagError(f"None of the split's articles is in {path}; is it the right SQuAD file?")
     docs = out / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     for old in docs.glob("*.txt"):  # a re-run (maybe with another --hold-out) starts clean
@@ -100,6 +120,8 @@ def convert(path: Path, out: Path, hold_out: bool = False) -> Converted:
                     written += 1
                 else:
                     held += 1
+                if only is not None and article["title"] not in only:
+                    continue
                 for row in qa_rows(article, name if keep else None):
                     qa_file.write(json.dumps(row, ensure_ascii=False) + "\n")
                     questions += 1
@@ -119,9 +141,14 @@ def main(argv: list[str] | None = None) -> int:
         help="leave every second article out of docs/ and keep its questions with answers [] "
         "(out-of-corpus abstention)",
     )
+    p.add_argument("--split", type=Path, help="a split file (e.g. reader-split.json) naming articles by title")
+    p.add_argument("--part", help="with --split: write only the questions of this part's articles (e.g. held_out)")
     args = p.parse_args(argv)
+    if (args.split is None) != (args.part is None):
+        p.error("--split and --part go together")
     try:
-        result = convert(args.path, args.out, args.hold_out)
+        only = load_part(args.split, args.part) if args.split else None
+        result = convert(args.path, args.out, args.hold_out, only)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -154,3 +154,29 @@ def test_bad_input_is_one_line_error(tmp_path: Path, capsys, content: str | None
     assert main([str(path), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_split_part_keeps_every_article_but_only_its_questions(tmp_path: Path) -> None:
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"train": ["Caf%C3%A9_du_Monde"], "held_out": ["Sky_(United_Kingdom)"]}))
+    assert (
+        main([str(write(tmp_path, V1)), "--out", str(tmp_path / "out"), "--split", str(split), "--part", "held_out"])
+        == 0
+    )
+    assert len(list((tmp_path / "out" / "docs").iterdir())) == 2
+    assert [p.id for p in load_pairs(tmp_path / "out" / "qa.jsonl")] == ["q3"]
+
+
+@pytest.mark.parametrize(
+    ("split", "part", "message"),
+    [
+        ({"train": ["x"]}, "held_out", "has no list of titles named 'held_out' (it has: train)"),
+        ({"held_out": ["Not_In_The_File"]}, "held_out", "None of the split's articles"),
+    ],
+)
+def test_a_bad_split_is_one_line_error(tmp_path: Path, capsys, split: dict, part: str, message: str) -> None:
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(split))
+    assert main([str(write(tmp_path, V1)), "--out", str(tmp_path / "out"), "--split", str(path), "--part", part]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
