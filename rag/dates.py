@@ -96,7 +96,7 @@ class Published:
 def find_published(text: str, html: str | None = None) -> Published:
     """The publication date and author stated in `text` and, for an HTML file, in its markup `html`."""
     markup = _read_markup(html) if html else _Markup()
-    head = head_lines(text)
+    head = _head_lines(text)
     stated = _text_dates(text, head)
     # A publication date beats an update time; markup, written for machines, beats rules over the text.
     options = [
@@ -117,7 +117,7 @@ def find_published(text: str, html: str | None = None) -> Published:
     return Published(date, author, date_span, author_span)
 
 
-def head_lines(text: str) -> list[tuple[int, int]]:
+def _head_lines(text: str) -> list[tuple[int, int]]:
     """Spans of the first `HEAD_LINES` non-blank lines of `text`, trimmed of surrounding whitespace."""
     spans = []
     for match in re.finditer(r"[^\n]+", text):
