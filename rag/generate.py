@@ -314,7 +314,7 @@ class LlamaAnswerer:
         if finish == "length":
             text = complete_part(text)  # cut at max_tokens: keep the sentences that got their marker
         shown = tuple(p for p in retrieval.passages if p.n in prompt.labels)
-        cited = self.checker.cite(text, shown)
+        cited = self.checker.cite(text, shown, question)
         done = time.perf_counter()
         timings = {
             "model_load": loaded - started,

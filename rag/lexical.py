@@ -160,6 +160,14 @@ def coverage(weights: dict[str, float], text_terms: list[str]) -> float:
     return sum(w for t, w in weights.items() if t in present or _similar_in(t, present)) / total
 
 
+def restates(sentence: str, question: str) -> bool:
+    """Whether `sentence` says nothing beyond `question`: each of its terms is one of the question's
+    (or `similar` to one). A heading that repeats the question, or "He did.", says nothing new,
+    so it cannot answer."""
+    asked = set(terms(question))
+    return all(t in asked or _similar_in(t, asked) for t in terms(sentence))
+
+
 def weighted_overlap(query_terms: list[str], text_terms: list[str], idf: dict[str, float]) -> float:
     """Share of the query's idf weight that `text_terms` covers, in [0, 1] (see `coverage`)."""
     return coverage({t: idf[t] for t in query_terms}, text_terms)

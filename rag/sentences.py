@@ -22,6 +22,8 @@ _END = re.compile(r"""[.!?…]+['"’”)\]]*(?=\s)""")
 _NEXT_STARTS = re.compile(r"""\s+['"‘“(\[]?[A-Z0-9À-ÖØ-Þ]""")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+# A question mark among a sentence's final punctuation, before any closing quotes or brackets.
+_ASKS = re.compile(r"""\?[?!.…]*['"’”»)\]]*\s*$""")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -39,6 +41,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             cursor = match.end()
         _append_trimmed(spans, text, cursor, para_end)
     return spans
+
+
+def is_interrogative(sentence: str) -> bool:
+    """Whether `sentence` asks rather than tells: it ends with "?" ("Who led it?", "“Why?”")."""
+    return _ASKS.search(sentence) is not None
 
 
 def words(text: str) -> list[str]:
