@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -109,7 +110,8 @@ def answer_json(answer: Answer) -> dict:
 
 
 def format_answer(answer: Answer, streamed: str | None = None) -> str:
-    """The answer, with "(unsupported)" after sentences no cited sentence backs, then the sources.
+    """The answer, with "(unsupported)" after sentences no cited sentence backs, then the sources:
+    two lines each, whatever characters the file name, title or quote hold.
 
     `streamed` is the model's raw text, already printed; the checked answer is printed again only
     when it differs (markers added or normalised, a cut-off sentence dropped, flags).
@@ -123,9 +125,18 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
         lines.append("Sources:")
         for c in answer.citations:
             flag = f" (unsupported: best match scores {c.support})" if c.supported is False else ""
-            lines.append(f"[{c.n}] {c.title} ({c.source}, characters {c.start}-{c.end}){flag}")
-            lines.append(f"    “{c.quote}”")
+            lines.append(f"[{c.n}] {printable(c.title)} ({printable(c.source)}, characters {c.start}-{c.end}){flag}")
+            lines.append(f"    “{printable(' '.join(c.quote.split()))}”")
     return "\n".join(lines).strip("\n")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and line separators written as escapes (a newline as `\\n`,
+    ESC as `\\x1b`), so a file name or title cannot break a Sources line or restyle the terminal."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+    )
 
 
 def _flag_unsupported(answer: Answer) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ask import main
+from rag.ask import main, printable
 from rag.prompts import NOT_FOUND
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,3 +123,34 @@ def test_empty_folder_names_the_folder_and_extensions(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert str(empty) in line and "*.txt, *.md, *.html" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain name.txt", "plain name.txt"),
+        ("two\nlines.txt", "two\\nlines.txt"),
+        ("tab\there.txt", "tab\\there.txt"),
+        ("\x1b[31mred.txt", "\\x1b[31mred.txt"),
+        ("line\u2028separator.md", "line\\u2028separator.md"),
+        ("Dolmabahçe – “palace”.txt", "Dolmabahçe – “palace”.txt"),
+    ],
+)
+def test_printable_escapes_control_characters_only(text: str, shown: str) -> None:
+    assert printable(text) == shown
+
+
+def test_a_newline_in_a_file_name_stays_inside_its_sources_line(tmp_path: Path, capsys) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour\nnews.txt").write_text(
+        "Harbour news\n\nThe harbour master of Port Quillan is Ada Vexley, appointed in May.\n", encoding="utf-8"
+    )
+    args = ["--docs", str(docs), "--index-dir", str(tmp_path / "index")]
+    assert main([*args, "Who is the harbour master of Port Quillan?"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    sources = lines[lines.index("Sources:") + 1 :]
+    assert sources == [
+        "[1] Harbour news (harbour\\nnews.txt, characters 14-81)",
+        "    “The harbour master of Port Quillan is Ada Vexley, appointed in May.”",
+    ]
