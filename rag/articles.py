@@ -31,6 +31,8 @@ class Corpus:
 
 def list_files(docs_dir: Path) -> list[Path]:
     """The article files under `docs_dir`, sorted; raises `RagError` when there are none."""
+    if docs_dir.exists() and not docs_dir.is_dir():
+        raise RagError(f"{docs_dir} is a file, not a folder; pass --docs with the folder that holds the articles.")
     if not docs_dir.is_dir():
         raise RagError(f"Docs folder {docs_dir}/ does not exist. Create it and add articles, or pass --docs DIR.")
     files = sorted(

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     streamed: list[str] | None = None  # the pieces printed so far, when streaming
+    indexing_in: Path | None = None  # the index folder while it is being refreshed
     try:
         settings = Settings.from_env(
             k=args.k,
@@ -70,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
 
         question = check_question(args.question)
         pipeline = Pipeline(settings)
+        indexing_in = settings.index_dir
         report = pipeline.refresh(progress=None if args.json else progress_bar("Embedding chunks"))
+        indexing_in = None
         print_report(report, quiet=args.json)
         if settings.model_path is not None and not (args.json or args.no_stream):
             streamed = []
@@ -88,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             print()
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        return interrupted(indexing_in)
     answer.timings_ms["wall"] = round((time.perf_counter() - started) * 1000, 1)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
@@ -174,6 +179,20 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
             print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
 
     return draw
+
+
+def interrupted(index_dir: Path | None) -> int:
+    """Ctrl-C: one line saying what is left (nothing is half-saved), and the shell's code for SIGINT."""
+    from rag.store import POINTER
+
+    if index_dir is None:
+        line = "interrupted"
+    elif (index_dir / POINTER).is_file():
+        line = "interrupted; the previous index is still in use"
+    else:
+        line = "interrupted; no index was saved"
+    print(line, file=sys.stderr)
+    return 130
 
 
 def print_report(report, quiet: bool) -> None:

@@ -1,7 +1,8 @@
 """`python -m rag.index`: build or update the on-disk index from the articles folder.
 
 Only files whose bytes changed since the last run are read and embedded; deleted files leave the
-index; `--rebuild` starts over. Ends with a one-line summary. It does not answer questions.
+index; `--rebuild` starts over. Ends with a one-line summary; Ctrl-C leaves the previous index in
+use (exit 130). It does not answer questions.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--rebuild", action="store_true", help="re-embed every file")
     args = p.parse_args(argv)
+    settings = None
     try:
         settings = Settings.from_env(
             docs_dir=args.docs_dir, index_dir=args.index_dir, embedding_model=args.embedding_model
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        from rag.ask import interrupted
+
+        return interrupted(settings.index_dir if settings else None)
     print_report(report, quiet=True)
     print(report.summary())
     return 0

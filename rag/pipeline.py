@@ -24,10 +24,16 @@ from rag.store import Index, UpdateReport
 
 
 def check_question(question: str) -> str:
-    """The question, stripped; raises for an empty or over-long one."""
+    """The question, stripped; raises for an empty or over-long one, or one that is not text.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (the command line's surrogateescape,
+    a JSON "\\udc80"); no model can read them, so they are refused before any index is loaded.
+    """
     question = (question or "").strip()
     if not question:
         raise UsageError("The question is empty: ask something about the articles.")
+    if any("\ud800" <= ch <= "\udfff" for ch in question):
+        raise UsageError("The question holds bytes that are not UTF-8 text; type it again in plain text.")
     if len(question) > MAX_QUESTION_CHARS:
         raise RagError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
     return question

@@ -102,6 +102,13 @@ def test_binary_file_is_refused_by_name() -> None:
         read_article("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
 
 
+def test_docs_that_is_a_file_is_named_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "articles.txt"
+    path.write_text("Title\n\nText.\n")
+    with pytest.raises(RagError, match=r"articles\.txt is a file, not a folder; pass --docs with the folder"):
+        list_files(path)
+
+
 def test_binary_file_is_skipped_from_a_folder(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("A headline\n\nThe minister resigned on Monday.\n")
     (tmp_path / "bad.txt").write_bytes(bytes(range(256)) * 4)

@@ -107,6 +107,7 @@ def test_show_passages_adds_the_uncited_passages(pipelines):
         ("   ", {}, "The question is empty"),
         ("x" * 2001, {}, "the limit is 2000"),
         ("Who led Russia's delegation?", {"model_path": "/nonexistent/model.gguf"}, "does not exist"),
+        ("Who led Russia\ud800s delegation?", {}, "not UTF-8 text"),
         # not a user error: a bad k from a broken client; the turn ends with the generic line
         ("Who led Russia's delegation?", {"k": "many"}, GENERIC_ERROR),
     ],

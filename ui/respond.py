@@ -104,7 +104,11 @@ def respond(
     """Yields the whole chat (history, the user's message, the answer so far) after each change."""
     history = list(history or [])
     previous = [text for m in history if m.get("role") == "user" and (text := message_text(m))]
-    chat = [*history, {"role": "user", "content": message}]
+    # Shown back as typed, except lone surrogates (not text: check_question refuses them), which
+    # no JSON encoder would send to the browser.
+    shown = message.encode("utf-8", "replace").decode("utf-8") if isinstance(message, str) else message
+    chat = [*history, {"role": "user", "content": shown}]
+
     rewritten: str | None = None
     try:
         question = check_question(message)
