@@ -165,8 +165,10 @@ def _flag_unsupported(answer: Answer) -> str:
 
 
 def progress_bar(label: str) -> Callable[[int, int], None]:
-    """A progress callback for stderr: a redrawn bar on a terminal, else a line every tenth of the way."""
+    """A progress callback for stderr: a redrawn bar on a terminal, else a line each time another
+    tenth of the way is done (the steps need not divide the total)."""
     tty = sys.stderr.isatty()
+    tenths_shown = [0]
 
     def draw(done: int, total: int) -> None:
         if tty:
@@ -175,8 +177,11 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
             print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
             if done >= total:
                 print(file=sys.stderr)
-        elif done == total or done % max(total // 10, 1) == 0:
+            return
+        tenths = 10 * done // max(total, 1)
+        if tenths > tenths_shown[0]:
             print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+        tenths_shown[0] = 0 if done >= total else max(tenths, tenths_shown[0])  # a new run starts again
 
     return draw
 

@@ -66,6 +66,11 @@ def count_words(text: str, start: int = 0, end: int | None = None) -> int:
     return sum(1 for _ in _WORD.finditer(text, start, len(text) if end is None else end))
 
 
+def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the words `count_words` counts in `text[start:end]`."""
+    return [m.span() for m in _WORD.finditer(text, start, len(text) if end is None else end)]
+
+
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans = []
     cursor = start

@@ -26,6 +26,8 @@ MAX_QUESTION_CHARS = 2000
 class Settings:
     docs_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
+    # Article files larger than this are skipped by the indexer and refused as uploads.
+    max_file_mb: float = 5.0
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embed_batch_size: int = 64
     # Chunks are windows of whole sentences of at most `chunk_words` words; consecutive chunks of an
@@ -76,6 +78,8 @@ class Settings:
     def check(self) -> None:
         if self.k < 1:
             raise RagError(f"k must be at least 1, got {self.k}.")
+        if self.max_file_mb <= 0:
+            raise RagError(f"max_file_mb must be more than 0, got {self.max_file_mb}.")
         if self.chunk_overlap_words >= self.chunk_words:
             raise RagError("chunk_overlap_words must be smaller than chunk_words.")
         if self.n_ctx < 256:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.articles import file_hash, list_files, read_article, source_name
+from rag.articles import check_size, file_hash, list_files, read_article, source_name
 from rag.chunking import chunk_article
 from rag.errors import RagError
 from rag.lexical import Bm25Index
@@ -202,7 +202,8 @@ def update(
 ) -> tuple[Index, UpdateReport]:
     """Brings the index in `settings.index_dir` up to date with `settings.docs_dir`.
 
-    Only files whose bytes changed are read, chunked and embedded; when nothing changed the
+    Only files whose bytes changed are read, chunked and embedded (files over the size limit are
+    skipped); when nothing changed the
     index is loaded and nothing is written. `progress(done, total)` is called as chunks are embedded.
     """
     started = time.perf_counter()
@@ -231,6 +232,11 @@ def update(
             rows_by_source.setdefault(chunk.source, []).append(row)
 
     for source, path in current.items():
+        try:
+            check_size(source, path.stat().st_size, settings.max_file_mb)
+        except RagError as err:
+            skipped.append((source, str(err)))
+            continue
         data = path.read_bytes()
         digest = file_hash(data)
         if source in old_files and old_files[source]["hash"] == digest:

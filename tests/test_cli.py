@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ask import main, printable
+from rag.ask import main, printable, progress_bar
 from rag.prompts import NOT_FOUND
 
 REPO = Path(__file__).resolve().parent.parent
@@ -232,3 +232,23 @@ def test_ctrl_c_while_indexing_keeps_the_previous_index(docs: Path, tmp_path: Pa
     assert (index / "CURRENT").read_text() == before
     assert "late.txt" not in store.load(index).files
     assert not any(p.name.endswith(".partial") for p in index.iterdir())
+
+
+# --- progress without a terminal ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "total", "lines"),
+    [
+        (256, 72_000, 10),  # a huge file: the steps never divide a tenth of the total
+        (256, 1_000, 4),  # fewer steps than tenths: one line per step
+        (300, 300, 1),
+        (10, 100, 10),
+    ],
+)
+def test_progress_without_a_terminal_prints_a_line_per_tenth(capsys, step: int, total: int, lines: int) -> None:
+    draw = progress_bar("Embedding chunks")
+    for done in range(step, total + step, step):
+        draw(min(done, total), total)
+    printed = capsys.readouterr().err.splitlines()
+    assert len(printed) == lines and printed[-1] == f"Embedding chunks: {total}/{total}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import os
 import threading
 from pathlib import Path
@@ -59,7 +60,8 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None) -> gr.Bloc
             for path in paths or []:
                 name = Path(path).name
                 try:
-                    saved = save_upload(settings.docs_dir, name, Path(path).read_bytes(), overwrite=bool(overwrite))
+                    data = Path(path).read_bytes()
+                    saved = save_upload(settings.docs_dir, name, data, settings.max_file_mb, bool(overwrite))
                     lines.append(f"Added {saved.name}.")
                 except RagError as err:
                     lines.append(f"⚠ {err}")
@@ -121,7 +123,7 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None) -> gr.Bloc
                     show_passages = gr.Checkbox(value=False, label="Show retrieved passages", elem_id="show-passages")
                 with gr.Accordion("Articles", open=True, elem_id="articles"):
                     upload = gr.File(
-                        label="Add articles (.txt, .md, .html; up to 5 MB each)",
+                        label=f"Add articles (.txt, .md, .html; up to {settings.max_file_mb:g} MB each)",
                         file_count="multiple",
                         file_types=list(UPLOAD_EXTENSIONS),
                         type="filepath",
@@ -173,5 +175,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: 
         css=CSS,
         ssr_mode=False,
         show_error=False,
-        max_file_size="50mb",
+        # Gradio refuses bigger requests with a bare error; below this, the article limit says why.
+        max_file_size=f"{math.ceil(max(50, 2 * settings.max_file_mb))}mb",
     )
