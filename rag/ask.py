@@ -29,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--rebuild", action="store_true", help="re-embed every file before answering")
     g = p.add_argument_group("written answers with a local GGUF model (default: extractive, no model)")
     g.add_argument("--model", type=Path, dest="model_path", help="GGUF model file (env RAG_MODEL_PATH)")
     g.add_argument("--n-ctx", type=int, help="context window in tokens (default 2048, env RAG_N_CTX)")
@@ -72,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         question = check_question(args.question)
         pipeline = Pipeline(settings)
         indexing_in = settings.index_dir
-        report = pipeline.refresh(progress=None if args.json else progress_bar("Embedding chunks"))
+        report = pipeline.refresh(
+            rebuild=args.rebuild, progress=None if args.json else progress_bar("Embedding chunks")
+        )
         indexing_in = None
         print_report(report, quiet=args.json)
         if settings.model_path is not None and not (args.json or args.no_stream):
@@ -186,6 +189,11 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
     return draw
 
 
+def note(line: str) -> None:
+    """One line to stderr for something the user should know that is not an error."""
+    print(f"note: {line}.", file=sys.stderr, flush=True)
+
+
 def interrupted(index_dir: Path | None) -> int:
     """Ctrl-C: one line saying what is left (nothing is half-saved), and the shell's code for SIGINT."""
     from rag.store import POINTER
@@ -202,9 +210,11 @@ def interrupted(index_dir: Path | None) -> int:
 
 def print_report(report, quiet: bool) -> None:
     for source, reason in report.skipped:
-        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
+        print(f"warning: skipped {printable(source)}: {printable(reason)}", file=sys.stderr)
     if report.rebuilt_because and report.rebuilt_because != "rebuild requested":
-        print(f"note: {report.rebuilt_because}.", file=sys.stderr)
+        note(report.rebuilt_because)
+    for line in report.notes:
+        note(line)
     if report.changed and not quiet:
         print(report.summary(), file=sys.stderr)
 

@@ -79,6 +79,11 @@ class Bm25Index:
     def load(cls, folder: Path, n_docs: int) -> Bm25Index:
         return cls(bm25s.BM25.load(str(folder)), n_docs)
 
+    @property
+    def stored_docs(self) -> int:
+        """How many documents the saved statistics say they cover (checked against `n_docs` on load)."""
+        return int(self._model.scores["num_docs"])
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for `query` (zeros where no term matches)."""
         known = [t for t in terms(query) if t in self._vocab]

@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from rag import store
 from rag.embedding import Embedder
 from rag.errors import RagError, UsageError
 from rag.extractive import ExtractiveAnswerer
+from rag.indexer import UpdateReport, update
 from rag.records import Answer
 from rag.retrieve import Retrieval, retrieve
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from rag.store import Index, UpdateReport
+from rag.store import Index
 
 
 def check_question(question: str) -> str:
@@ -53,10 +53,14 @@ class Pipeline:
         assert self._index is not None
         return self._index
 
-    def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> UpdateReport:
-        """Brings the on-disk index up to date with the docs folder and loads it."""
+    def refresh(
+        self,
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> UpdateReport:
+        """Brings the on-disk index up to date with the docs folder and loads it (see `rag.indexer`)."""
         with self._lock:
-            index, report = store.update(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+            index, report = update(self.settings, self.embedder, rebuild, progress)
             self._index = index
             return report
 

@@ -25,6 +25,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
     p.add_argument("--k", type=int, help="passages to retrieve (default 5, env RAG_K)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed every file before serving")
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
     return p
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             raise RagError(f"Model file {settings.model_path} does not exist; pass the path of a .gguf file.")
         from ui.app import serve
 
-        serve(settings, host=args.host, port=args.port, share=args.share)
+        serve(settings, host=args.host, port=args.port, share=args.share, rebuild=args.rebuild)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

@@ -161,10 +161,12 @@ def _refresh(pipelines: Pipelines) -> str:
     return f"Index up to date: {report.files} articles, {report.chunks} chunks.{skipped}"
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False, rebuild: bool = False
+) -> None:
     """Indexes the docs folder, then serves the app until interrupted."""
     pipelines = Pipelines(settings)
-    report = pipelines.refresh()
+    report = pipelines.refresh(rebuild)
     print(report.summary(), flush=True)
     app = build_app(settings, pipelines)
     app.queue(default_concurrency_limit=1)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.followup import model_completer, rewrite
+from rag.indexer import UpdateReport
 from rag.pipeline import Pipeline, check_question
 from rag.records import Answer
 from rag.settings import Settings
-from rag.store import UpdateReport
 from ui.render import answer_html, error_html, streaming_html
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,10 @@ class Pipelines:
             return nullcontext()
         return self._turns[pipeline.settings.model_path]
 
-    def refresh(self) -> UpdateReport:
+    def refresh(self, rebuild: bool = False) -> UpdateReport:
         """Updates the index from the docs folder; every pipeline made so far reloads it."""
         base = self.base
-        report = base.refresh()
+        report = base.refresh(rebuild)
         with self._guard:
             others = [p for p in self._pipelines.values() if p is not base]
         for pipeline in others:
