@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = Pipeline(settings)
         indexing_in = settings.index_dir
         report = pipeline.refresh(
-            rebuild=args.rebuild, progress=None if args.json else progress_bar("Embedding chunks")
+            rebuild=args.rebuild, progress=None if args.json else progress_bar("Embedding chunks"), on_wait=note
         )
         indexing_in = None
         print_report(report, quiet=args.json)

@@ -2,9 +2,11 @@
 
 Only files whose bytes changed since the last save are read, chunked and embedded; files deleted
 from the folder leave the index; files over `settings.max_file_mb`, binary and empty files are
-skipped with a reason. When nothing changed, the index is loaded and nothing is written.
+skipped with a reason. When nothing changed, the index is loaded and nothing is locked or written.
 
-Before any embedding it checks that the index folder can be written. It refuses, in one line, an index built from another docs folder (nothing is removed without `rebuild`). A damaged
+Before any embedding it checks that the index folder can be written, then takes the writer lock
+(`rag.lock`) and looks again, since another writer may have saved meanwhile. It refuses, in one
+line, an index built from another docs folder (nothing is removed without `rebuild`). A damaged
 index is repaired from the newest intact earlier generation, re-embedding only what changed since,
 or rebuilt when none is intact; either way the report says so. An intact index in a folder this
 process cannot write is still used, and the report says what could not be indexed.
@@ -25,6 +27,7 @@ from rag import store
 from rag.articles import check_size, file_hash, list_files, read_article, source_name
 from rag.chunking import chunk_article
 from rag.errors import IndexDamaged, RagError
+from rag.lock import writer_lock
 from rag.records import Article, Chunk
 from rag.settings import Settings
 from rag.store import Index
@@ -115,10 +118,12 @@ def update(
     embedder: Embedder,
     rebuild: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[Index, UpdateReport]:
     """Brings the index in `settings.index_dir` up to date with `settings.docs_dir`.
 
-    `progress(done, total)` is called as chunks are embedded.
+    `progress(done, total)` is called as chunks are embedded; `on_wait(line)` once if another
+    process holds the writer lock.
     """
     started = time.perf_counter()
     index_dir = settings.index_dir
@@ -138,28 +143,30 @@ def update(
     elif not store.writable(index_dir):
         return _read_only(live, damage, first, index_dir, started, folder, notes)
 
-    base, repair, reason = _base(index_dir, rebuild)
-    adopted = check_docs_folder(base, folder, index_dir) if base is not None else None
-    notes = [n for n in (repair, adopted) if n]
-    todo = plan(base, folder, embedder.model_name, reason)
-    if todo.base is not None and todo.fresh and embedder.dimension != todo.base.vectors.d:
-        reason = (
-            f"the index's vectors have {todo.base.vectors.d} dimensions, {embedder.model_name} makes "
-            f"{embedder.dimension}; rebuilt it"
-        )
-        todo = plan(None, folder, embedder.model_name, reason)
-    if todo.base is not None and not (repair or todo.changes or todo.base.docs_dir != here):
-        return todo.base, _report(todo.base, todo, 0, started, folder, notes)
-    if not todo.kept and not todo.fresh:
-        raise RagError(f"No readable articles in {settings.docs_dir}/ (skipped: {', '.join(folder.skipped)}).")
-    index, embedded = _build(todo, settings, embedder, progress)
-    store.save(index, index_dir, keep=todo.base.generation if todo.base is not None else None)
+    with writer_lock(index_dir, settings.lock_timeout_s, on_wait):
+        folder = Folder(settings)  # as it is now that no one else writes
+        base, repair, reason = _base(index_dir, rebuild)
+        adopted = check_docs_folder(base, folder, index_dir) if base is not None else None
+        notes = [n for n in (repair, adopted) if n]
+        todo = plan(base, folder, embedder.model_name, reason)
+        if todo.base is not None and todo.fresh and embedder.dimension != todo.base.vectors.d:
+            reason = (
+                f"the index's vectors have {todo.base.vectors.d} dimensions, {embedder.model_name} makes "
+                f"{embedder.dimension}; rebuilt it"
+            )
+            todo = plan(None, folder, embedder.model_name, reason)
+        if todo.base is not None and not (repair or todo.changes or todo.base.docs_dir != here):
+            return todo.base, _report(todo.base, todo, 0, started, folder, notes)
+        if not todo.kept and not todo.fresh:
+            raise RagError(f"No readable articles in {settings.docs_dir}/ (skipped: {', '.join(folder.skipped)}).")
+        index, embedded = _build(todo, settings, embedder, progress)
+        store.save(index, index_dir, keep=todo.base.generation if todo.base is not None else None)
     return index, _report(index, todo, embedded, started, folder, notes)
 
 
 def _base(index_dir: Path, rebuild: bool) -> tuple[Index | None, str | None, str | None]:
-    """The index to build on, a note when that is a repair, and why everything is rebuilt (if it
-    is). The base is the live index or, when that is damaged, the newest intact
+    """With the lock held: the index to build on, a note when that is a repair, and why everything
+    is rebuilt (if it is). The base is the live index or, when that is damaged, the newest intact
     earlier generation; a repaired index is saved even when no file changed."""
     if rebuild:
         return None, None, "rebuild requested"

@@ -57,10 +57,11 @@ class Pipeline:
         self,
         rebuild: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> UpdateReport:
         """Brings the on-disk index up to date with the docs folder and loads it (see `rag.indexer`)."""
         with self._lock:
-            index, report = update(self.settings, self.embedder, rebuild, progress)
+            index, report = update(self.settings, self.embedder, rebuild, progress, on_wait)
             self._index = index
             return report
 

@@ -28,6 +28,8 @@ class Settings:
     index_dir: Path = Path("index")
     # Article files larger than this are skipped by the indexer and refused as uploads.
     max_file_mb: float = 5.0
+    # A second process that wants to save the index waits this long for the first to finish.
+    lock_timeout_s: float = 600.0
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embed_batch_size: int = 64
     # Chunks are windows of whole sentences of at most `chunk_words` words; consecutive chunks of an

@@ -4,11 +4,12 @@ Layout (see index/README.md): `CURRENT` names the live generation folder `gen-<n
 holds `manifest.json`, `chunks.jsonl`, `vectors.faiss` and `bm25/`. The manifest records the docs
 folder the index was built from and the SHA-256 of every other file of its generation.
 
-`save` writes a whole new generation in a staging folder, swaps `CURRENT` with one atomic rename
-and keeps the generation before it, so a crash mid-save leaves the live index in use and damage
-to the live index costs one generation. `load` checks that the parts agree (checksums, counts,
-ids) and raises `IndexDamaged` when they do not. It does not decide what to re-embed
-(`rag.indexer` does), and does not lock against two writers.
+`save` writes a whole new generation in a staging folder of its own, swaps `CURRENT` with one
+atomic rename and keeps the generation before it, so a crash mid-save leaves the live index in use
+and damage to the live index costs one generation. Only the holder of the writer lock
+(`rag.lock`) may save. `load` takes no lock: it checks that the parts agree (checksums, counts,
+ids) and raises `IndexDamaged` when they do not, after retrying a load that a save raced.
+It does not decide what to re-embed (`rag.indexer` does).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ FORMAT_VERSION = 3  # 3: BM25 terms without accents
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 _GENERATION = re.compile(r"gen-\d+")
+#: Loads tried while saves keep switching CURRENT under the reader.
+LOAD_TRIES = 5
 # What reading a generation's files raises when they are truncated or garbled (faiss: RuntimeError;
 # numpy and bm25s: ValueError, EOFError; a short chunk row: TypeError, KeyError).
 _UNREADABLE = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, RuntimeError)
@@ -138,13 +141,22 @@ def generations(index_dir: Path) -> list[str]:
 
 def load(index_dir: Path) -> Index | None:
     """The live index in `index_dir`; None when there is none, or only one of an older format.
-    Raises `IndexDamaged` when its parts disagree."""
-    generation = read_pointer(index_dir)
-    if generation is None:
-        if generations(index_dir):
-            raise IndexDamaged(index_dir, f"{POINTER} is missing")
-        return None
-    return load_generation(index_dir, generation)
+
+    Raises `IndexDamaged` when its parts disagree. A load that fails while a save switches
+    CURRENT is tried again with the new generation: a race is not damage.
+    """
+    for _ in range(LOAD_TRIES):
+        generation = read_pointer(index_dir)
+        if generation is None:
+            if generations(index_dir):
+                raise IndexDamaged(index_dir, f"{POINTER} is missing")
+            return None
+        try:
+            return load_generation(index_dir, generation)
+        except IndexDamaged:
+            if read_pointer(index_dir) == generation:
+                raise
+    raise RagError(f"The index in {index_dir}/ was replaced {LOAD_TRIES} times while being read; try again.")
 
 
 def read_pointer(index_dir: Path) -> str | None:
@@ -230,7 +242,7 @@ def save(index: Index, index_dir: Path, keep: str | None = None) -> str:
 
     Afterwards every other generation is removed except `keep`, by default the one that was
     current before (a repair names the intact one it started from), and so are staging folders
-    that crashed saves left behind.
+    that crashed writers left behind. Call it holding `rag.lock.writer_lock`.
     """
     import faiss
 
@@ -240,9 +252,9 @@ def save(index: Index, index_dir: Path, keep: str | None = None) -> str:
             keep = read_pointer(index_dir)
         except IndexDamaged:
             keep = None
-    _remove(index_dir, lambda p: p.name.endswith(".partial"))  # left by a crashed save
+    _remove(index_dir, lambda p: p.name.endswith(".partial"))  # stale: only the lock holder writes
     generation = f"gen-{time.time_ns()}"
-    staging = index_dir / f".{generation}.partial"
+    staging = index_dir / f".{generation}-{os.getpid()}.partial"
     staging.mkdir()
     try:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
@@ -266,7 +278,7 @@ def save(index: Index, index_dir: Path, keep: str | None = None) -> str:
 
 
 def _replace_pointer(index_dir: Path, generation: str) -> None:
-    tmp = index_dir / f".{POINTER}.tmp"
+    tmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
         f.write(generation + "\n")
         f.flush()

@@ -68,7 +68,7 @@ class Pipelines:
     def refresh(self, rebuild: bool = False) -> UpdateReport:
         """Updates the index from the docs folder; every pipeline made so far reloads it."""
         base = self.base
-        report = base.refresh(rebuild)
+        report = base.refresh(rebuild, on_wait=log.warning)
         with self._guard:
             others = [p for p in self._pipelines.values() if p is not base]
         for pipeline in others:
