@@ -48,6 +48,8 @@ class Settings:
     abstain_threshold: float = 0.52
     # llama.cpp answerer; None means the extractive answerer.
     model_path: Path | None = None
+    # The chat UI offers the .gguf files in this folder (and model_path) as answerers.
+    models_dir: Path = Path("models")
     n_ctx: int = 2048
     max_tokens: int = 256
     temperature: float = 0.0
