@@ -211,9 +211,7 @@ def interrupted(index_dir: Path | None) -> int:
 def print_report(report, quiet: bool) -> None:
     for source, reason in report.skipped:
         print(f"warning: skipped {printable(source)}: {printable(reason)}", file=sys.stderr)
-    if report.rebuilt_because and report.rebuilt_because != "rebuild requested":
-        note(report.rebuilt_because)
-    for line in report.notes:
+    for line in report.messages:
         note(line)
     if report.changed and not quiet:
         print(report.summary(), file=sys.stderr)

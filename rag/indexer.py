@@ -53,6 +53,12 @@ class UpdateReport:
     def changed(self) -> bool:
         return bool(self.embedded_files or self.removed_files or self.rebuilt_because)
 
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """What to tell the user, a line each: why everything was rebuilt (unless asked to), then the notes."""
+        asked = self.rebuilt_because in (None, "rebuild requested")
+        return self.notes if asked else (self.rebuilt_because, *self.notes)
+
     def summary(self) -> str:
         return (
             f"Indexed {self.files} files, {self.chunks} chunks "

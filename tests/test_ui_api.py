@@ -159,3 +159,18 @@ def test_uploaded_file(tmp_path: Path, path: str, accepted: bool) -> None:
         str(err.value)
         == f"{Path(path).name} did not arrive through this page's upload; add articles with the upload box."
     )
+
+
+def test_the_library_status_tells_of_a_repaired_index(docs: Path, tmp_path: Path) -> None:
+    from rag.settings import Settings
+    from ui.app import _refresh
+    from ui.respond import Pipelines
+
+    pipelines = Pipelines(Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index"))
+    assert _refresh(pipelines).startswith("Index up to date: 1 articles")
+    live = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
+    (live / "chunks.jsonl").write_text("")
+    (docs / "late.txt").write_text("Late news\n\nA ferry ran aground near Split on Sunday.\n")
+    status = _refresh(pipelines)
+    assert status.startswith("Index up to date: 2 articles")
+    assert "⚠ the index in" in status and "no earlier generation was intact; rebuilt it." in status

@@ -182,7 +182,9 @@ def _refresh(pipelines: Pipelines) -> str:
         log.exception("refreshing the index failed")
         return f"⚠ {GENERIC_ERROR}"
     skipped = "".join(f"\n\n⚠ skipped {source}: {reason}" for source, reason in report.skipped)
-    return f"Index up to date: {report.files} articles, {report.chunks} chunks.{skipped}"
+    notes = "".join(f"\n\n⚠ {line}." for line in report.messages)  # a repair, changes it could not save
+    state = "not updated" if report.unsaved else "up to date"
+    return f"Index {state}: {report.files} articles, {report.chunks} chunks.{skipped}{notes}"
 
 
 def serve(
@@ -191,6 +193,8 @@ def serve(
     """Indexes the docs folder, then serves the app until interrupted."""
     pipelines = Pipelines(settings)
     report = pipelines.refresh(rebuild)
+    for line in report.messages:
+        print(f"note: {line}.", flush=True)
     print(report.summary(), flush=True)
     # Gradio takes as input only files inside its upload folder, which by default every Gradio app
     # of this user shares; a folder of this server's own means such a file came through this page.
