@@ -93,7 +93,7 @@ class Folder:
         return self._articles.get(source)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """What turns `base` (None: nothing) into an index of the folder."""
 
@@ -109,6 +109,8 @@ class Plan:
 
 
 def plan(base: Index | None, folder: Folder, model_name: str, reason: str | None = None) -> Plan:
+    """What to keep, embed and drop to turn `base` into an index of `folder`; an index made with
+    another embedding model is not a base at all (everything is rebuilt, for `reason`)."""
     if base is not None and base.embedding_model != model_name:
         reason = f"the index was built with {base.embedding_model}, not {model_name}; rebuilt it"
         base = None

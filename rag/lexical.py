@@ -167,8 +167,8 @@ def coverage(weights: dict[str, float], text_terms: list[str]) -> float:
 
 def restates(sentence: str, question: str) -> bool:
     """Whether `sentence` says nothing beyond `question`: each of its terms is one of the question's
-    (or `similar` to one). A heading that repeats the question, or "He did.", says nothing new,
-    so it cannot answer."""
+    (or `similar` to one). A heading that repeats the question ("Russia's delegation: who led
+    it?") says nothing new, so it cannot answer."""
     asked = set(terms(question))
     return all(t in asked or _similar_in(t, asked) for t in terms(sentence))
 
