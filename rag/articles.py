@@ -21,6 +21,7 @@ from rag.sentences import count_words
 
 EXTENSIONS = (".txt", ".md", ".html", ".htm")
 MAX_TITLE_WORDS = 30
+MB = 1024 * 1024
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Corpus:
 
 def list_files(docs_dir: Path) -> list[Path]:
     """The article files under `docs_dir`, sorted; raises `RagError` when there are none."""
+    if docs_dir.exists() and not docs_dir.is_dir():
+        raise RagError(f"{docs_dir} is a file, not a folder; pass --docs with the folder that holds the articles.")
     if not docs_dir.is_dir():
         raise RagError(f"Docs folder {docs_dir}/ does not exist. Create it and add articles, or pass --docs DIR.")
     files = sorted(
@@ -53,6 +56,15 @@ def source_name(path: Path, docs_dir: Path) -> str:
 
 def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def check_size(source: str, size: int, max_mb: float) -> None:
+    """Raises `RagError` when a file of `size` bytes is over the article size limit of `max_mb` MB."""
+    if size > max_mb * MB:
+        raise RagError(
+            f"{source} is {size / MB:.1f} MB; the limit is {max_mb:g} MB per article file "
+            "(split the file, or raise RAG_MAX_FILE_MB)."
+        )
 
 
 def read_article(source: str, data: bytes) -> Article:
@@ -87,16 +99,24 @@ def read_folder(docs_dir: Path) -> Corpus:
 
 
 def decode(data: bytes, source: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; binary files are refused."""
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; binary files are refused.
+
+    A file is binary when its first 8 KB hold many control characters, or when its text holds a NUL
+    anywhere: such a file is refused whole (skipped with a warning), never stripped, so no NUL can
+    reach a quote and offsets stay those of the file's text.
+    """
+    binary = RagError(f"{source} looks like a binary file, not text; skipped it.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    head = data[:8192]
-    if b"\x00" in head or _control_ratio(head) > 0.05:
-        raise RagError(f"{source} looks like a binary file, not text; skipped it.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+        text = data.decode("utf-16", errors="replace")
+    elif _control_ratio(data[:8192]) > 0.05:
+        raise binary
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
+    if "\x00" in text:
+        raise binary
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

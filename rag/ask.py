@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -28,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--rebuild", action="store_true", help="re-embed every file before answering")
     g = p.add_argument_group("written answers with a local GGUF model (default: extractive, no model)")
     g.add_argument("--model", type=Path, dest="model_path", help="GGUF model file (env RAG_MODEL_PATH)")
     g.add_argument("--n-ctx", type=int, help="context window in tokens (default 2048, env RAG_N_CTX)")
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     streamed: list[str] | None = None  # the pieces printed so far, when streaming
+    indexing_in: Path | None = None  # the index folder while it is being refreshed
     try:
         settings = Settings.from_env(
             k=args.k,
@@ -69,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
 
         question = check_question(args.question)
         pipeline = Pipeline(settings)
-        report = pipeline.refresh(progress=None if args.json else progress_bar("Embedding chunks"))
+        indexing_in = settings.index_dir
+        report = pipeline.refresh(
+            rebuild=args.rebuild, progress=None if args.json else progress_bar("Embedding chunks"), on_wait=note
+        )
+        indexing_in = None
         print_report(report, quiet=args.json)
         if settings.model_path is not None and not (args.json or args.no_stream):
             streamed = []
@@ -87,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             print()
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        return interrupted(indexing_in)
     answer.timings_ms["wall"] = round((time.perf_counter() - started) * 1000, 1)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False))
@@ -109,7 +118,8 @@ def answer_json(answer: Answer) -> dict:
 
 
 def format_answer(answer: Answer, streamed: str | None = None) -> str:
-    """The answer, with "(unsupported)" after sentences no cited sentence backs, then the sources.
+    """The answer, with "(unsupported)" after sentences no cited sentence backs, then the sources:
+    two lines each, whatever characters the file name, title or quote hold.
 
     `streamed` is the model's raw text, already printed; the checked answer is printed again only
     when it differs (markers added or normalised, a cut-off sentence dropped, flags).
@@ -123,9 +133,18 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
         lines.append("Sources:")
         for c in answer.citations:
             flag = f" (unsupported: best match scores {c.support})" if c.supported is False else ""
-            lines.append(f"[{c.n}] {c.title} ({c.source}, characters {c.start}-{c.end}){flag}")
-            lines.append(f"    “{c.quote}”")
+            lines.append(f"[{c.n}] {printable(c.title)} ({printable(c.source)}, characters {c.start}-{c.end}){flag}")
+            lines.append(f"    “{printable(' '.join(c.quote.split()))}”")
     return "\n".join(lines).strip("\n")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and line separators written as escapes (a newline as `\\n`,
+    ESC as `\\x1b`), so a file name or title cannot break a Sources line or restyle the terminal."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+    )
 
 
 def _flag_unsupported(answer: Answer) -> str:
@@ -149,8 +168,10 @@ def _flag_unsupported(answer: Answer) -> str:
 
 
 def progress_bar(label: str) -> Callable[[int, int], None]:
-    """A progress callback for stderr: a redrawn bar on a terminal, else a line every tenth of the way."""
+    """A progress callback for stderr: a redrawn bar on a terminal, else a line each time another
+    tenth of the way is done (the steps need not divide the total)."""
     tty = sys.stderr.isatty()
+    tenths_shown = [0]
 
     def draw(done: int, total: int) -> None:
         if tty:
@@ -159,17 +180,39 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
             print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
             if done >= total:
                 print(file=sys.stderr)
-        elif done == total or done % max(total // 10, 1) == 0:
+            return
+        tenths = 10 * done // max(total, 1)
+        if tenths > tenths_shown[0]:
             print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
+        tenths_shown[0] = 0 if done >= total else max(tenths, tenths_shown[0])  # a new run starts again
 
     return draw
 
 
+def note(line: str) -> None:
+    """One line to stderr for something the user should know that is not an error."""
+    print(f"note: {line}.", file=sys.stderr, flush=True)
+
+
+def interrupted(index_dir: Path | None) -> int:
+    """Ctrl-C: one line saying what is left (nothing is half-saved), and the shell's code for SIGINT."""
+    from rag.store import POINTER
+
+    if index_dir is None:
+        line = "interrupted"
+    elif (index_dir / POINTER).is_file():
+        line = "interrupted; the previous index is still in use"
+    else:
+        line = "interrupted; no index was saved"
+    print(line, file=sys.stderr)
+    return 130
+
+
 def print_report(report, quiet: bool) -> None:
     for source, reason in report.skipped:
-        print(f"warning: skipped {source}: {reason}", file=sys.stderr)
-    if report.rebuilt_because and report.rebuilt_because != "rebuild requested":
-        print(f"note: {report.rebuilt_because}.", file=sys.stderr)
+        print(f"warning: skipped {printable(source)}: {printable(reason)}", file=sys.stderr)
+    for line in report.messages:
+        note(line)
     if report.changed and not quiet:
         print(report.summary(), file=sys.stderr)
 

@@ -1,22 +1,24 @@
 """`Article` → `Chunk`s: windows of whole sentences with overlap, as spans of the article's text.
 
 Each body span of an article is cut into windows of consecutive sentences holding at most
-`max_words` words (a single longer sentence is a window of its own). The next window starts with
-the trailing sentences of the previous one, up to `overlap_words` words, so a fact that straddles a
-boundary is whole in at least one chunk. Chunks never cross page furniture (body spans are
-chunked separately) and never cut a sentence. It does not look at meaning or headings.
+`max_words` words. The next window starts with the trailing sentences of the previous one, up to
+`overlap_words` words, so a fact that straddles a boundary is whole in at least one chunk. A
+sentence longer than `max_words` words (a line that never ends with a full stop: a table, a list,
+a dump) is first cut into pieces of `max_words` words at word boundaries, so no chunk holds more
+than `max_words` words. Chunks never cross page furniture (body spans are chunked separately) and
+cut a sentence only when it is too long. It does not look at meaning or headings.
 """
 
 from __future__ import annotations
 
 from rag.records import Article, Chunk, content_id
-from rag.sentences import count_words, split_sentences
+from rag.sentences import count_words, split_sentences, word_spans
 
 
 def chunk_article(article: Article, max_words: int = 160, overlap_words: int = 40) -> list[Chunk]:
     chunks = []
     for body_start, body_end in article.body:
-        sentences = split_sentences(article.text, body_start, body_end)
+        sentences = cap_words(article.text, split_sentences(article.text, body_start, body_end), max_words)
         for first, last in sentence_windows(
             [count_words(article.text, s, e) for s, e in sentences], max_words, overlap_words
         ):
@@ -33,6 +35,22 @@ def chunk_article(article: Article, max_words: int = 160, overlap_words: int = 4
                 )
             )
     return chunks
+
+
+def cap_words(text: str, spans: list[tuple[int, int]], max_words: int) -> list[tuple[int, int]]:
+    """`spans` of `text`, each one of more than `max_words` words cut into pieces of `max_words`
+    words (the last may hold fewer). A piece runs from its first word to its last; the first piece
+    keeps what precedes its first word in the span and the last what follows its last word."""
+    capped = []
+    for start, end in spans:
+        found = word_spans(text, start, end)
+        if len(found) <= max_words:
+            capped.append((start, end))
+            continue
+        for first in range(0, len(found), max_words):
+            last = min(first + max_words, len(found)) - 1
+            capped.append((start if first == 0 else found[first][0], end if last == len(found) - 1 else found[last][1]))
+    return capped
 
 
 def sentence_windows(lengths: list[int], max_words: int, overlap_words: int) -> list[tuple[int, int]]:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.embedding import Embedder
-from rag.lexical import terms, weighted_overlap
+from rag.lexical import restates, terms, weighted_overlap
 from rag.prompts import NOT_FOUND
 from rag.records import Citation, Passage
-from rag.sentences import split_sentences
+from rag.sentences import is_interrogative, split_sentences
 
 #: Support score weights: meaning (cosine) and words (idf-weighted overlap) count equally. Similar
 #: sentences can still differ in the one name or number that matters ("Lavrov led the delegation"
@@ -189,8 +189,11 @@ class SupportChecker:
                     missing[i, j] = sum(not _mentions(sentence_words[j], w) for w in named) / len(named)
         return np.clip(W_MEANING * meaning + W_WORDS * words - W_MISSING * missing, 0.0, 1.0)
 
-    def cite(self, answer: str, passages: tuple[Passage, ...]) -> CitedAnswer:
-        """Claims of `answer`, each tied to the best-supporting sentence of every passage it cites."""
+    def cite(self, answer: str, passages: tuple[Passage, ...], question: str = "") -> CitedAnswer:
+        """Claims of `answer`, each tied to the best-supporting sentence of every passage it cites.
+
+        A passage sentence that asks (ends with "?") or only repeats `question` backs no claim.
+        """
         by_label = {p.n: p for p in passages}
         claims = split_claims(answer, max(by_label, default=0))
         claims = [Claim(c.text, tuple(n for n in c.labels if n in by_label)) for c in claims]
@@ -201,15 +204,17 @@ class SupportChecker:
         spans = [(p, p.start + s, p.start + e) for p in passages for s, e in split_sentences(p.text)]
         texts = [p.text[start - p.start : end - p.start] for p, start, end in spans]
         support = self.scores([c.text for c in kept], texts)
+        backs = [not is_interrogative(t) and not (question and restates(t, question)) for t in texts]
+        support[:, [j for j, ok in enumerate(backs) if not ok]] = -1.0  # below any real score
         citations: list[Citation] = []
         final: list[Claim] = []
         for i, claim in enumerate(kept):
             labels = claim.labels
-            if not labels and spans:
+            if not labels and any(backs):
                 # No marker: attach the passage holding the best-supporting sentence.
                 labels = (spans[int(np.argmax(support[i]))][0].n,)
             for n in labels:
-                rows = [j for j, (p, _, _) in enumerate(spans) if p.n == n]
+                rows = [j for j, (p, _, _) in enumerate(spans) if p.n == n and backs[j]]
                 if not rows:
                     continue
                 j = max(rows, key=lambda r: support[i, r])

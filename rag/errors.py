@@ -18,3 +18,16 @@ class UsageError(RagError):
     """A bad command-line input (an empty question); exits like argparse does."""
 
     exit_code = 2
+
+
+class IndexDamaged(RagError):
+    """The saved index's parts disagree: a checksum, a count or an id does not match, or a file is
+    missing or unreadable. `python -m rag.index` repairs it from the previous generation."""
+
+    def __init__(self, index_dir: object, what: str, generation: str | None = None) -> None:
+        super().__init__(
+            f"The index in {index_dir}/ is damaged ({what}); "
+            "run python -m rag.index to repair it from its previous generation."
+        )
+        self.what = what
+        self.generation = generation  # the damaged generation folder, when CURRENT named one

@@ -6,7 +6,8 @@ before it, which is where "he" or "the delegation" was named) and by whether it 
 thing the question asks for (a name for "who", a place for "where"). A question that asks for a
 date, a time of day, a duration, a count or an age ("when", "what time", "how long", "how many",
 "how old") is only answered by a sentence that holds one. The best sentence is the answer, with
-its [n] marker and an exact citation. When the best score (the evidence) is below
+its [n] marker and an exact citation. A sentence that asks (ends with "?") or only repeats the
+question's words is never the answer, however well it matches. When the best score (the evidence) is below
 `settings.abstain_threshold`, it answers with the fixed "not found" sentence instead. It does not
 paraphrase, combine facts, or shorten a sentence to a phrase, and it cannot tell who did what to
 whom: a sentence with the question's words in other roles scores as well as the answer.
@@ -18,11 +19,11 @@ import re
 from dataclasses import dataclass
 
 from rag.embedding import Embedder
-from rag.lexical import Bm25Index, coverage, name_terms, question_weights, terms
+from rag.lexical import Bm25Index, coverage, name_terms, question_weights, restates, terms
 from rag.prompts import NOT_FOUND
 from rag.records import Answer, Citation, Passage
 from rag.retrieve import Retrieval
-from rag.sentences import split_sentences
+from rag.sentences import is_interrogative, split_sentences
 
 # Score weights, chosen by a grid search over 104 seed questions (eval/qa.jsonl and
 # eval/paraphrased.jsonl) and checked again over 148 (with eval/newuser_casual.jsonl): the plateau
@@ -46,6 +47,7 @@ class Candidate:
     context: float  # ... by the sentence and the one before it in the passage
     typed: float
     required: bool  # the question asks for a number, date, time, age or duration: typed or no answer
+    echo: bool  # the sentence asks, or says nothing the question does not: never the answer
 
     @property
     def evidence(self) -> float:
@@ -85,7 +87,7 @@ class ExtractiveAnswerer:
         Quoting the runner-up as well when it scored within 0.05 was measured: one more right
         answer in 78, and a stray second sentence in six answers. One sentence reads better.
         """
-        eligible = [c for c in candidates if c.typed or not c.required]
+        eligible = [c for c in candidates if (c.typed or not c.required) and not c.echo]
         if not eligible:
             return []
         best = max(eligible, key=lambda c: c.evidence)  # the first of equals: earlier passages win
@@ -123,6 +125,7 @@ class ExtractiveAnswerer:
                     context=coverage(weights, previous + sentence_terms),
                     typed=float(has_answer_type(text, wanted, q_words)),
                     required=wanted in STRICT,
+                    echo=is_interrogative(text) or restates(text, question),
                 )
             )
             previous = sentence_terms

@@ -56,6 +56,8 @@ Messages = list[dict[str, str]]
 def check_model_file(path: Path) -> Path:
     """`path`, resolved, if it is a GGUF file; raises `RagError` naming the problem otherwise."""
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise RagError(f"{path} is a folder, not a model file; pass the path of a .gguf file (--model PATH.gguf).")
     if not path.is_file():
         raise RagError(
             f"Model file {path} does not exist; pass --model PATH.gguf (or set RAG_MODEL_PATH), "
@@ -314,7 +316,7 @@ class LlamaAnswerer:
         if finish == "length":
             text = complete_part(text)  # cut at max_tokens: keep the sentences that got their marker
         shown = tuple(p for p in retrieval.passages if p.n in prompt.labels)
-        cited = self.checker.cite(text, shown)
+        cited = self.checker.cite(text, shown, question)
         done = time.perf_counter()
         timings = {
             "model_load": loaded - started,

@@ -1,7 +1,9 @@
 """`python -m rag.index`: build or update the on-disk index from the articles folder.
 
 Only files whose bytes changed since the last run are read and embedded; deleted files leave the
-index; `--rebuild` starts over. Ends with a one-line summary. It does not answer questions.
+index; a damaged index is repaired from its previous generation; `--rebuild` starts over. Ends
+with a one-line summary, or one `error:` line (exit 1) when the index could not be brought up to
+date; Ctrl-C leaves the previous index in use (exit 130). It does not answer questions.
 """
 
 from __future__ import annotations
@@ -21,17 +23,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--rebuild", action="store_true", help="re-embed every file")
     args = p.parse_args(argv)
+    settings = None
     try:
         settings = Settings.from_env(
             docs_dir=args.docs_dir, index_dir=args.index_dir, embedding_model=args.embedding_model
         )
-        from rag.ask import print_report, progress_bar
+        from rag.ask import note, print_report, progress_bar
         from rag.pipeline import Pipeline
 
-        report = Pipeline(settings).refresh(rebuild=args.rebuild, progress=progress_bar("Embedding chunks"))
+        report = Pipeline(settings).refresh(
+            rebuild=args.rebuild, progress=progress_bar("Embedding chunks"), on_wait=note
+        )
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    except KeyboardInterrupt:
+        from rag.ask import interrupted
+
+        return interrupted(settings.index_dir if settings else None)
+    if report.unsaved:
+        # rag.ask answers from such an index, with a note; this command's one job is to update it.
+        print(
+            f"error: The index folder {settings.index_dir}/ is read-only: {report.unsaved} changed or deleted "
+            "files could not be indexed.",
+            file=sys.stderr,
+        )
+        return 1
     print_report(report, quiet=True)
     print(report.summary())
     return 0

@@ -79,6 +79,11 @@ class Bm25Index:
     def load(cls, folder: Path, n_docs: int) -> Bm25Index:
         return cls(bm25s.BM25.load(str(folder)), n_docs)
 
+    @property
+    def stored_docs(self) -> int:
+        """How many documents the saved statistics say they cover (checked against `n_docs` on load)."""
+        return int(self._model.scores["num_docs"])
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for `query` (zeros where no term matches)."""
         known = [t for t in terms(query) if t in self._vocab]
@@ -158,6 +163,14 @@ def coverage(weights: dict[str, float], text_terms: list[str]) -> float:
         return 0.0
     present = set(text_terms)
     return sum(w for t, w in weights.items() if t in present or _similar_in(t, present)) / total
+
+
+def restates(sentence: str, question: str) -> bool:
+    """Whether `sentence` says nothing beyond `question`: each of its terms is one of the question's
+    (or `similar` to one). A heading that repeats the question ("Russia's delegation: who led
+    it?") says nothing new, so it cannot answer."""
+    asked = set(terms(question))
+    return all(t in asked or _similar_in(t, asked) for t in terms(sentence))
 
 
 def weighted_overlap(query_terms: list[str], text_terms: list[str], idf: dict[str, float]) -> float:

@@ -14,14 +14,12 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.articles import read_article
+from rag.articles import check_size, read_article
 from rag.errors import RagError
 from rag.store import Index
 
 #: Extensions an upload may have (a subset of what the indexer reads).
 UPLOAD_EXTENSIONS = (".txt", ".md", ".html")
-#: Largest upload accepted, in bytes (5 MB).
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_NAME_CHARS = 100
 
 
@@ -52,18 +50,15 @@ def sanitise_name(name: str) -> str:
     return stem[: MAX_NAME_CHARS - len(ext)] + ext
 
 
-def save_upload(docs_dir: Path, name: str, data: bytes, overwrite: bool = False) -> Path:
+def save_upload(docs_dir: Path, name: str, data: bytes, max_file_mb: float, overwrite: bool = False) -> Path:
     """Writes an uploaded article to `docs_dir` under its sanitised name and returns the new path.
 
-    Refuses (with `RagError`) files over the size limit, files that are not readable text (binary,
-    empty), and an existing file of the same name unless `overwrite` is true.
+    Refuses (with `RagError`) files over `max_file_mb` (the indexer's limit too, so an upload is
+    never one the indexer would skip), files that are not readable text (binary, empty), and an
+    existing file of the same name unless `overwrite` is true.
     """
     target_name = sanitise_name(name)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise RagError(
-            f"{target_name} is {len(data) / 1024 / 1024:.1f} MB; the upload limit is "
-            f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB per file. Split it or trim it first."
-        )
+    check_size(target_name, len(data), max_file_mb)
     read_article(target_name, data)  # raises RagError for binary or empty files
     docs_dir.mkdir(parents=True, exist_ok=True)
     target = docs_dir / target_name

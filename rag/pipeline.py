@@ -13,21 +13,27 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from rag import store
 from rag.embedding import Embedder
 from rag.errors import RagError, UsageError
 from rag.extractive import ExtractiveAnswerer
+from rag.indexer import UpdateReport, update
 from rag.records import Answer
 from rag.retrieve import Retrieval, retrieve
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from rag.store import Index, UpdateReport
+from rag.store import Index
 
 
 def check_question(question: str) -> str:
-    """The question, stripped; raises for an empty or over-long one."""
+    """The question, stripped; raises for an empty or over-long one, or one that is not text.
+
+    Bytes that are not UTF-8 reach Python as lone surrogates (the command line's surrogateescape,
+    a JSON "\\udc80"); no model can read them, so they are refused before any index is loaded.
+    """
     question = (question or "").strip()
     if not question:
         raise UsageError("The question is empty: ask something about the articles.")
+    if any("\ud800" <= ch <= "\udfff" for ch in question):
+        raise UsageError("The question holds bytes that are not UTF-8 text; type it again in plain text.")
     if len(question) > MAX_QUESTION_CHARS:
         raise RagError(f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}.")
     return question
@@ -47,10 +53,15 @@ class Pipeline:
         assert self._index is not None
         return self._index
 
-    def refresh(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None) -> UpdateReport:
-        """Brings the on-disk index up to date with the docs folder and loads it."""
+    def refresh(
+        self,
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> UpdateReport:
+        """Brings the on-disk index up to date with the docs folder and loads it (see `rag.indexer`)."""
         with self._lock:
-            index, report = store.update(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+            index, report = update(self.settings, self.embedder, rebuild, progress, on_wait)
             self._index = index
             return report
 

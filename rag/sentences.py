@@ -22,6 +22,8 @@ _END = re.compile(r"""[.!?…]+['"’”)\]]*(?=\s)""")
 _NEXT_STARTS = re.compile(r"""\s+['"‘“(\[]?[A-Z0-9À-ÖØ-Þ]""")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:['’]\w+)*", re.UNICODE)
+# A question mark among a sentence's final punctuation, before any closing quotes or brackets.
+_ASKS = re.compile(r"""\?[?!.…]*['"’”»)\]]*\s*$""")
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -41,6 +43,11 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     return spans
 
 
+def is_interrogative(sentence: str) -> bool:
+    """Whether `sentence` asks rather than tells: it ends with "?" ("Who led it?", "“Why?”")."""
+    return _ASKS.search(sentence) is not None
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens without accents and with curly apostrophes made straight
     ("Erdoğan" → "erdogan", "Russia’s" → "russia's"), so a question typed on a plain keyboard
@@ -57,6 +64,11 @@ def fold_accents(text: str) -> str:
 
 def count_words(text: str, start: int = 0, end: int | None = None) -> int:
     return sum(1 for _ in _WORD.finditer(text, start, len(text) if end is None else end))
+
+
+def word_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the words `count_words` counts in `text[start:end]`."""
+    return [m.span() for m in _WORD.finditer(text, start, len(text) if end is None else end)]
 
 
 def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:

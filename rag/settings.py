@@ -26,6 +26,10 @@ MAX_QUESTION_CHARS = 2000
 class Settings:
     docs_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
+    # Article files larger than this are skipped by the indexer and refused as uploads.
+    max_file_mb: float = 5.0
+    # A second process that wants to save the index waits this long for the first to finish.
+    lock_timeout_s: float = 600.0
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embed_batch_size: int = 64
     # Chunks are windows of whole sentences of at most `chunk_words` words; consecutive chunks of an
@@ -44,6 +48,8 @@ class Settings:
     abstain_threshold: float = 0.52
     # llama.cpp answerer; None means the extractive answerer.
     model_path: Path | None = None
+    # The chat UI offers the .gguf files in this folder (and model_path) as answerers.
+    models_dir: Path = Path("models")
     n_ctx: int = 2048
     max_tokens: int = 256
     temperature: float = 0.0
@@ -76,6 +82,8 @@ class Settings:
     def check(self) -> None:
         if self.k < 1:
             raise RagError(f"k must be at least 1, got {self.k}.")
+        if self.max_file_mb <= 0:
+            raise RagError(f"max_file_mb must be more than 0, got {self.max_file_mb}.")
         if self.chunk_overlap_words >= self.chunk_words:
             raise RagError("chunk_overlap_words must be smaller than chunk_words.")
         if self.n_ctx < 256:

@@ -1,71 +1,59 @@
-"""The on-disk index: FAISS vectors, the chunk table, BM25 statistics and a manifest.
+"""The on-disk index: FAISS vectors, the chunk table, BM25 statistics and a manifest, in generations.
 
-Layout (see index/README.md): `CURRENT` names the live generation folder, which holds
-`manifest.json`, `chunks.jsonl`, `vectors.faiss` and `bm25/`. A save writes a new generation, then
-swaps `CURRENT` with an atomic rename, so a crash mid-save leaves the previous index loadable.
-`update` re-embeds only files whose bytes changed, drops deleted ones, and rebuilds from scratch
-when the index was made with another embedding model. It does not lock against two writers.
+Layout (see index/README.md): `CURRENT` names the live generation folder `gen-<nanoseconds>`, which
+holds `manifest.json`, `chunks.jsonl`, `vectors.faiss` and `bm25/`. The manifest records the docs
+folder the index was built from and the SHA-256 of every other file of its generation.
+
+`save` writes a whole new generation in a staging folder of its own, swaps `CURRENT` with one
+atomic rename and keeps the generation before it, so a crash mid-save leaves the live index in use
+and damage to the live index costs one generation. Only the holder of the writer lock
+(`rag.lock`) may save. `load` takes no lock: it checks that the parts agree (checksums, counts,
+ids) and raises `IndexDamaged` when they do not, after retrying a load that a save raced.
+It does not decide what to re-embed (`rag.indexer` does).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.articles import file_hash, list_files, read_article, source_name
-from rag.chunking import chunk_article
-from rag.errors import RagError
+from rag.errors import IndexDamaged, RagError
 from rag.lexical import Bm25Index
-from rag.records import Chunk
-from rag.settings import Settings
-
-if TYPE_CHECKING:
-    from rag.embedding import Embedder
+from rag.records import Chunk, content_id
 
 # Raise when chunking or BM25 terms change: an index of another format is rebuilt, not mixed.
 FORMAT_VERSION = 3  # 3: BM25 terms without accents
 POINTER = "CURRENT"
-
-
-@dataclass(frozen=True)
-class UpdateReport:
-    files: int
-    chunks: int
-    embedded_files: int  # files whose chunks were (re-)embedded
-    embedded_chunks: int
-    removed_files: int
-    seconds: float
-    rebuilt_because: str | None = None  # why the whole index was rebuilt, if it was
-    skipped: tuple[tuple[str, str], ...] = ()  # (source, reason) of files left out
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.embedded_files or self.removed_files or self.rebuilt_because)
-
-    def summary(self) -> str:
-        return (
-            f"Indexed {self.files} files, {self.chunks} chunks "
-            f"({self.embedded_files} files re-embedded, {self.removed_files} removed) "
-            f"in {self.seconds:.1f} s."
-        )
+MANIFEST = "manifest.json"
+_GENERATION = re.compile(r"gen-\d+")
+#: Loads tried while saves keep switching CURRENT under the reader.
+LOAD_TRIES = 5
+# What reading a generation's files raises when they are truncated or garbled (faiss: RuntimeError;
+# numpy and bm25s: ValueError, EOFError; a short chunk row: TypeError, KeyError).
+_UNREADABLE = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, RuntimeError)
 
 
 class Index:
     """A loaded index: chunks in vector order, their FAISS vectors, BM25, and the manifest."""
 
-    def __init__(self, manifest: dict, chunks: list[Chunk], vectors: object, bm25: Bm25Index) -> None:
+    def __init__(
+        self, manifest: dict, chunks: list[Chunk], vectors: object, bm25: Bm25Index, generation: str | None = None
+    ) -> None:
         self.manifest = manifest
         self.chunks = chunks
         self.vectors = vectors  # a faiss.IndexFlatIP over unit vectors: inner product = cosine
         self.bm25 = bm25
+        self.generation = generation  # the folder it was loaded from or saved to; None before saving
 
     @property
     def embedding_model(self) -> str:
@@ -75,8 +63,16 @@ class Index:
     def files(self) -> dict[str, dict]:
         return self.manifest["files"]
 
+    @property
+    def docs_dir(self) -> Path | None:
+        """The absolute docs folder the index was built from; None for an index that predates the record."""
+        recorded = self.manifest.get("docs_dir")
+        return Path(recorded) if recorded else None
+
     @classmethod
-    def build(cls, embedding_model: str, files: dict[str, dict], chunks: list[Chunk], vectors: np.ndarray) -> Index:
+    def build(
+        cls, embedding_model: str, docs_dir: Path, files: dict[str, dict], chunks: list[Chunk], vectors: np.ndarray
+    ) -> Index:
         import faiss
 
         dimension = int(vectors.shape[1])
@@ -86,6 +82,7 @@ class Index:
         manifest = {
             "format": FORMAT_VERSION,
             "embedding_model": embedding_model,
+            "docs_dir": str(docs_dir.resolve()),
             "dimension": dimension,
             "files": files,
             "chunks": len(chunks),
@@ -105,39 +102,159 @@ def embed_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}"
 
 
-# --- load / save ---------------------------------------------------------------------------------
+# --- where the index lives -----------------------------------------------------------------------
+
+
+def check_location(index_dir: Path) -> None:
+    """Raises `RagError` when `index_dir` cannot hold an index: it is a file, or its CURRENT is a folder."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise RagError(f"The index folder {index_dir} is a file; pass --index-dir with a folder, or move the file.")
+    pointer = index_dir / POINTER
+    if pointer.is_dir():
+        raise RagError(f"{pointer} is a folder, not the index's pointer file; move it out of {index_dir}/.")
+
+
+def writable(index_dir: Path) -> bool:
+    """Whether this process can make `index_dir` (when missing) and write files in it, found by trying."""
+    folder = index_dir
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
+
+
+def generations(index_dir: Path) -> list[str]:
+    """The complete generation folders in `index_dir`, newest first."""
+    if not index_dir.is_dir():
+        return []
+    found = [p.name for p in index_dir.iterdir() if _GENERATION.fullmatch(p.name) and p.is_dir()]
+    return sorted(found, key=lambda name: int(name[4:]), reverse=True)
+
+
+# --- load ----------------------------------------------------------------------------------------
 
 
 def load(index_dir: Path) -> Index | None:
-    """The index saved in `index_dir`, or None when there is none."""
-    pointer = index_dir / POINTER
-    if not pointer.is_file():
+    """The live index in `index_dir`; None when there is none, or only one of an older format.
+
+    Raises `IndexDamaged` when its parts disagree. A load that fails while a save switches
+    CURRENT is tried again with the new generation: a race is not damage.
+    """
+    for _ in range(LOAD_TRIES):
+        generation = read_pointer(index_dir)
+        if generation is None:
+            if generations(index_dir):
+                raise IndexDamaged(index_dir, f"{POINTER} is missing")
+            return None
+        try:
+            return load_generation(index_dir, generation)
+        except IndexDamaged:
+            if read_pointer(index_dir) == generation:
+                raise
+    raise RagError(f"The index in {index_dir}/ was replaced {LOAD_TRIES} times while being read; try again.")
+
+
+def read_pointer(index_dir: Path) -> str | None:
+    """The generation CURRENT names; None when there is no CURRENT. Raises `IndexDamaged` for garbage."""
+    try:
+        raw = (index_dir / POINTER).read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    folder = index_dir / pointer.read_text().strip()
+    except OSError as err:
+        raise IndexDamaged(index_dir, f"{POINTER} cannot be read: {err.strerror}") from None
+    name = raw.decode("ascii", errors="replace").strip()
+    if not _GENERATION.fullmatch(name):
+        raise IndexDamaged(index_dir, f"{POINTER} does not name a generation")
+    return name
+
+
+def load_generation(index_dir: Path, generation: str) -> Index | None:
+    """The index saved in `index_dir/generation`, checked; None when it is of an older format."""
     import faiss
 
+    folder = index_dir / generation
+
+    def damaged(what: str) -> IndexDamaged:
+        return IndexDamaged(index_dir, f"{generation}: {what}", generation)
+
     try:
-        manifest = json.loads((folder / "manifest.json").read_text())
-        if manifest.get("format") != FORMAT_VERSION:
-            return None
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise damaged(f"{MANIFEST} is missing") from None
+    except (OSError, ValueError) as err:
+        raise damaged(f"{MANIFEST} is unreadable: {_first_line(err)}") from None
+    if not isinstance(manifest, dict):
+        raise damaged(f"{MANIFEST} is not an object")
+    if manifest.get("format") != FORMAT_VERSION:
+        return None
+    # Indexes saved before checksums were recorded are checked by counts and ids alone.
+    for name, digest in manifest.get("checksums", {}).items():
+        try:
+            if _sha256(folder / name) != digest:
+                raise damaged(f"{name} does not match its checksum")
+        except OSError:
+            raise damaged(f"{name} is missing or unreadable") from None
+    try:
         with open(folder / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [Chunk(**json.loads(line)) for line in f]
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
         bm25 = Bm25Index.load(folder / "bm25", len(chunks))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
-        raise RagError(
-            f"The index in {index_dir}/ is damaged ({err}); rebuild it with: python -m rag.index --rebuild"
-        ) from None
-    return Index(manifest, chunks, vectors, bm25)
+        problem = disagreement(manifest, chunks, vectors, bm25)
+    except _UNREADABLE as err:
+        raise damaged(f"{type(err).__name__}: {_first_line(err)}") from None
+    if problem:
+        raise damaged(problem)
+    return Index(manifest, chunks, vectors, bm25, generation)
 
 
-def save(index: Index, index_dir: Path) -> None:
-    """Writes `index` as a new generation and makes it current in one atomic rename."""
+def disagreement(manifest: dict, chunks: list[Chunk], vectors, bm25: Bm25Index) -> str | None:
+    """What does not agree between the parts of an index (counts, ids, offsets), or None."""
+    files = manifest["files"]
+    if manifest["chunks"] != len(chunks):
+        return f"the chunk table has {len(chunks)} rows, the manifest counts {manifest['chunks']}"
+    if vectors.ntotal != len(chunks) or vectors.d != manifest["dimension"]:
+        return f"vectors.faiss holds {vectors.ntotal} vectors of {vectors.d} dimensions for {len(chunks)} chunks"
+    if bm25.stored_docs != len(chunks):
+        return f"the BM25 statistics cover {bm25.stored_docs} chunks, not {len(chunks)}"
+    for row, c in enumerate(chunks):
+        entry = files.get(c.source)
+        if entry is None or entry["doc_id"] != c.doc_id:
+            return f"chunk row {row} belongs to no article of the manifest"
+        if c.chunk_id != content_id(c.doc_id, c.start, c.end) or len(c.text) != c.end - c.start:
+            return f"chunk row {row} does not match its id"
+    per_file = Counter(c.source for c in chunks)
+    wrong = [source for source, entry in files.items() if per_file[source] != entry["chunks"]]
+    if wrong:
+        return f"{wrong[0]} has {per_file[wrong[0]]} chunks in the table, {files[wrong[0]]['chunks']} in the manifest"
+    return None
+
+
+# --- save ----------------------------------------------------------------------------------------
+
+
+def save(index: Index, index_dir: Path, keep: str | None = None) -> str:
+    """Writes `index` as a new generation, makes it current in one atomic rename, and returns its name.
+
+    Afterwards every other generation is removed except `keep`, by default the one that was
+    current before (a repair names the intact one it started from), and so are staging folders
+    that crashed writers left behind. Call it holding `rag.lock.writer_lock`.
+    """
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
+    if keep is None:
+        try:
+            keep = read_pointer(index_dir)
+        except IndexDamaged:
+            keep = None
+    _remove(index_dir, lambda p: p.name.endswith(".partial"))  # stale: only the lock holder writes
     generation = f"gen-{time.time_ns()}"
-    staging = index_dir / f".{generation}.partial"
+    staging = index_dir / f".{generation}-{os.getpid()}.partial"
     staging.mkdir()
     try:
         with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
@@ -145,18 +262,23 @@ def save(index: Index, index_dir: Path) -> None:
                 f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
         faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
         index.bm25.save(staging / "bm25")
-        (staging / "manifest.json").write_text(json.dumps(index.manifest, indent=1, ensure_ascii=False))
+        parts = sorted(p for p in staging.rglob("*") if p.is_file())
+        checksums = {p.relative_to(staging).as_posix(): _sha256(p) for p in parts}
+        manifest = {**index.manifest, "checksums": checksums}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         _fsync_tree(staging)
         staging.rename(index_dir / generation)
         _replace_pointer(index_dir, generation)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _remove_old_generations(index_dir, keep=generation)
+    index.generation = generation
+    _remove(index_dir, lambda p: _GENERATION.fullmatch(p.name) is not None and p.name not in (generation, keep))
+    return generation
 
 
 def _replace_pointer(index_dir: Path, generation: str) -> None:
-    tmp = index_dir / f".{POINTER}.tmp"
+    tmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
     with open(tmp, "w") as f:
         f.write(generation + "\n")
         f.flush()
@@ -165,14 +287,23 @@ def _replace_pointer(index_dir: Path, generation: str) -> None:
     _fsync_dir(index_dir)
 
 
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
+def _remove(index_dir: Path, doomed) -> None:
     for folder in index_dir.iterdir():
-        if (
-            folder.is_dir()
-            and folder.name != keep
-            and (folder.name.startswith("gen-") or folder.name.endswith(".partial"))
-        ):
+        if folder.is_dir() and doomed(folder):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else "no details"
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -189,108 +320,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-# --- incremental update --------------------------------------------------------------------------
-
-
-def update(
-    settings: Settings,
-    embedder: Embedder,
-    rebuild: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[Index, UpdateReport]:
-    """Brings the index in `settings.index_dir` up to date with `settings.docs_dir`.
-
-    Only files whose bytes changed are read, chunked and embedded; when nothing changed the
-    index is loaded and nothing is written. `progress(done, total)` is called as chunks are embedded.
-    """
-    started = time.perf_counter()
-    paths = list_files(settings.docs_dir)
-    current = {source_name(p, settings.docs_dir): p for p in paths}
-    old = None if rebuild else load(settings.index_dir)
-    reason = None
-    if old is not None and old.embedding_model != embedder.model_name:
-        reason = (
-            f"the index in {settings.index_dir}/ was built with {old.embedding_model}, "
-            f"not {embedder.model_name}; rebuilt it"
-        )
-        old = None
-    elif rebuild:
-        reason = "rebuild requested"
-
-    kept_files: dict[str, dict] = {}
-    kept_rows: list[int] = []
-    new_files: dict[str, dict] = {}
-    new_chunks: list[Chunk] = []
-    skipped: list[tuple[str, str]] = []
-    old_files = old.files if old is not None else {}
-    rows_by_source: dict[str, list[int]] = {}
-    if old is not None:
-        for row, chunk in enumerate(old.chunks):
-            rows_by_source.setdefault(chunk.source, []).append(row)
-
-    for source, path in current.items():
-        data = path.read_bytes()
-        digest = file_hash(data)
-        if source in old_files and old_files[source]["hash"] == digest:
-            kept_files[source] = old_files[source]
-            kept_rows.extend(rows_by_source.get(source, []))
-            continue
-        try:
-            article = read_article(source, data)
-        except RagError as err:
-            skipped.append((source, str(err)))
-            continue
-        chunks = chunk_article(article, settings.chunk_words, settings.chunk_overlap_words)
-        new_files[source] = {"hash": digest, "doc_id": article.doc_id, "title": article.title, "chunks": len(chunks)}
-        new_chunks.extend(chunks)
-
-    removed = [s for s in old_files if s not in current]
-    if old is not None and not new_files and not removed and reason is None and len(kept_files) == len(old_files):
-        return old, _report(old, 0, 0, 0, started, None, skipped)
-    if not kept_files and not new_files:
-        names = ", ".join(s for s, _ in skipped)
-        raise RagError(f"No readable articles in {settings.docs_dir}/ (skipped: {names}).")
-
-    vectors = _embed(embedder, new_chunks, progress)
-    if old is not None and kept_rows:
-        old_vectors = old.all_vectors()[kept_rows]
-        if old_vectors.shape[1] != vectors.shape[1]:
-            return update(settings, embedder, rebuild=True, progress=progress)
-        vectors = np.vstack([old_vectors, vectors])
-        chunks = [old.chunks[r] for r in kept_rows] + new_chunks
-    else:
-        chunks = new_chunks
-    files = {**kept_files, **new_files}
-    index = Index.build(embedder.model_name, dict(sorted(files.items())), chunks, vectors)
-    save(index, settings.index_dir)
-    return index, _report(index, len(new_files), len(new_chunks), len(removed), started, reason, skipped)
-
-
-def _embed(embedder: Embedder, chunks: list[Chunk], progress: Callable[[int, int], None] | None) -> np.ndarray:
-    texts = [embed_text(c) for c in chunks]
-    if not texts:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    parts = []
-    step = max(embedder.batch_size * 4, 256)
-    for begin in range(0, len(texts), step):
-        parts.append(embedder.encode(texts[begin : begin + step]))
-        if progress:
-            progress(min(begin + step, len(texts)), len(texts))
-    return np.vstack(parts)
-
-
-def _report(
-    index: Index, files: int, chunks: int, removed: int, started: float, reason: str | None, skipped
-) -> UpdateReport:
-    return UpdateReport(
-        files=len(index.files),
-        chunks=len(index.chunks),
-        embedded_files=files,
-        embedded_chunks=chunks,
-        removed_files=removed,
-        seconds=time.perf_counter() - started,
-        rebuilt_because=reason,
-        skipped=tuple(skipped),
-    )

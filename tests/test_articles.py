@@ -102,6 +102,27 @@ def test_binary_file_is_refused_by_name() -> None:
         read_article("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"Headline\n\n" + b"The minister resigned on Monday. " * 400 + b"\x00\x00secret\x00 tail.",  # NUL past 8 KB
+        b"Headline\n\nOne NUL\x00 early.",
+        "Headline\n\nA NUL\u0000 in UTF-16.".encode("utf-16"),
+    ],
+    ids=["past the first 8 KB", "early", "in UTF-16"],
+)
+def test_a_file_holding_nul_bytes_anywhere_is_binary(data: bytes) -> None:
+    with pytest.raises(RagError, match=r"dump\.txt looks like a binary file"):
+        read_article("dump.txt", data)
+
+
+def test_docs_that_is_a_file_is_named_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "articles.txt"
+    path.write_text("Title\n\nText.\n")
+    with pytest.raises(RagError, match=r"articles\.txt is a file, not a folder; pass --docs with the folder"):
+        list_files(path)
+
+
 def test_binary_file_is_skipped_from_a_folder(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("A headline\n\nThe minister resigned on Monday.\n")
     (tmp_path / "bad.txt").write_bytes(bytes(range(256)) * 4)

@@ -217,3 +217,18 @@ def test_a_sentence_nothing_supports_is_flagged(checker: SupportChecker, passage
 def test_the_refusal_sentence_abstains(checker: SupportChecker, passages: tuple[Passage, ...], answer: str) -> None:
     cited = checker.cite(answer, passages)
     assert (cited.text, cited.abstained, cited.citations) == (NOT_FOUND, True, ())
+
+
+def test_a_question_in_the_passage_backs_no_claim(checker: SupportChecker) -> None:
+    text = "Who led the delegation to Istanbul? The names were not announced until Friday."
+    asked = Passage(1, "doc", "q.txt", "title", 0, len(text), text, 1.0)
+    cited = checker.cite("Medinsky led the delegation to Istanbul. [1]", (asked,))
+    [citation] = cited.citations
+    assert citation.quote == "The names were not announced until Friday." and citation.supported is False
+
+
+def test_a_sentence_repeating_the_question_backs_no_claim(checker: SupportChecker) -> None:
+    text = "Russia's delegation was led. The names were not announced until Friday."
+    echo = Passage(1, "doc", "q.txt", "title", 0, len(text), text, 1.0)
+    cited = checker.cite("Medinsky led Russia's delegation. [1]", (echo,), "Who led Russia's delegation?")
+    assert [c.quote for c in cited.citations] == ["The names were not announced until Friday."]

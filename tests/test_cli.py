@@ -6,17 +6,18 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from rag.ask import main
+from rag.ask import main, printable, progress_bar
 from rag.prompts import NOT_FOUND
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+def run(*args: str | bytes, cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     return subprocess.run(
         [sys.executable, "-m", "rag.ask", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
@@ -123,3 +124,131 @@ def test_empty_folder_names_the_folder_and_extensions(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert str(empty) in line and "*.txt, *.md, *.html" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("plain name.txt", "plain name.txt"),
+        ("two\nlines.txt", "two\\nlines.txt"),
+        ("tab\there.txt", "tab\\there.txt"),
+        ("\x1b[31mred.txt", "\\x1b[31mred.txt"),
+        ("line\u2028separator.md", "line\\u2028separator.md"),
+        ("Dolmabahçe – “palace”.txt", "Dolmabahçe – “palace”.txt"),
+    ],
+)
+def test_printable_escapes_control_characters_only(text: str, shown: str) -> None:
+    assert printable(text) == shown
+
+
+def test_a_newline_in_a_file_name_stays_inside_its_sources_line(tmp_path: Path, capsys) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour\nnews.txt").write_text(
+        "Harbour news\n\nThe harbour master of Port Quillan is Ada Vexley, appointed in May.\n", encoding="utf-8"
+    )
+    args = ["--docs", str(docs), "--index-dir", str(tmp_path / "index")]
+    assert main([*args, "Who is the harbour master of Port Quillan?"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    sources = lines[lines.index("Sources:") + 1 :]
+    assert sources == [
+        "[1] Harbour news (harbour\\nnews.txt, characters 14-81)",
+        "    “The harbour master of Port Quillan is Ada Vexley, appointed in May.”",
+    ]
+
+
+# --- bad input is never a traceback ---------------------------------------------------------------
+
+
+def test_a_question_that_is_not_utf8_is_refused_before_any_index_is_loaded(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    # A terminal set to Latin-1 sends "Erdoğan" like this; Python hands it on as lone surrogates.
+    result = run("--docs", str(REPO / "seeds"), "--index-dir", str(index), b"Who is Erdo\xf0an?")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: The question holds bytes that are not UTF-8 text; type it again in plain text."
+    ]
+    assert not index.exists()  # refused before the index was touched
+
+
+@pytest.mark.parametrize(
+    ("flag", "make", "message"),
+    [
+        ("--docs", lambda p: p.write_text("one article"), "is a file, not a folder; pass --docs with the folder"),
+        ("--model", lambda p: p.mkdir(), "is a folder, not a model file; pass the path of a .gguf file"),
+    ],
+)
+def test_a_path_of_the_wrong_kind_is_named_for_what_it_is(tmp_path: Path, flag: str, make, message: str) -> None:
+    path = tmp_path / "given"
+    make(path)
+    result = run(flag, str(path), "--index-dir", str(tmp_path / "index"), "Who led Russia's delegation?")
+    assert result.returncode == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {path} {message}")
+    assert not (tmp_path / "index").exists()
+
+
+# Ctrl-C, delivered as the real signal from inside the work it interrupts.
+INTERRUPTED = """
+    import os, signal, sys
+    from rag import lexical, embedding
+    from rag.index import main
+
+    def interrupt(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        raise AssertionError("SIGINT did not interrupt")
+
+    if sys.argv[1] == "embedding":
+        embedding.Embedder.encode = interrupt
+    else:
+        lexical.Bm25Index.save = interrupt  # in the middle of writing the new generation
+    sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("during", ["embedding", "saving"])
+def test_ctrl_c_while_indexing_keeps_the_previous_index(docs: Path, tmp_path: Path, during: str) -> None:
+    from rag import store
+    from rag.index import main as index_main
+
+    index = tmp_path / "index"
+    assert index_main(["--docs", str(docs), "--index-dir", str(index)]) == 0
+    before = (index / "CURRENT").read_text()
+    (docs / "late.txt").write_text("Late news\n\nA ferry ran aground near Split on Sunday.\n")
+    command = [
+        sys.executable,
+        "-c",
+        textwrap.dedent(INTERRUPTED),
+        during,
+        "--docs",
+        str(docs),
+        "--index-dir",
+        str(index),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 130
+    assert result.stderr.splitlines()[-1] == "interrupted; the previous index is still in use"
+    assert "Traceback" not in result.stderr
+    assert (index / "CURRENT").read_text() == before
+    assert "late.txt" not in store.load(index).files
+    assert not any(p.name.endswith(".partial") for p in index.iterdir())
+
+
+# --- progress without a terminal ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "total", "lines"),
+    [
+        (256, 72_000, 10),  # a huge file: the steps never divide a tenth of the total
+        (256, 1_000, 4),  # fewer steps than tenths: one line per step
+        (300, 300, 1),
+        (10, 100, 10),
+    ],
+)
+def test_progress_without_a_terminal_prints_a_line_per_tenth(capsys, step: int, total: int, lines: int) -> None:
+    draw = progress_bar("Embedding chunks")
+    for done in range(step, total + step, step):
+        draw(min(done, total), total)
+    printed = capsys.readouterr().err.splitlines()
+    assert len(printed) == lines and printed[-1] == f"Embedding chunks: {total}/{total}"

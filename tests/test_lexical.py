@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.extractive import AGE, CLOCK, COUNT, DATE, DURATION, PERSON, PLACE, answer_type, has_answer_type
-from rag.lexical import coverage, name_terms, similar, terms
-from rag.sentences import fold_accents, words
+from rag.lexical import coverage, name_terms, restates, similar, terms
+from rag.sentences import fold_accents, is_interrogative, words
 
 
 @pytest.mark.parametrize(
@@ -143,3 +143,35 @@ def test_has_answer_type(sentence: str, wanted: str | None, expected: bool) -> N
 
 def test_has_answer_type_ignores_what_the_question_already_names() -> None:
     assert not has_answer_type("The talks begin on Friday.", DATE, {"friday"})
+
+
+@pytest.mark.parametrize(
+    ("sentence", "asks"),
+    [
+        ("Who led Russia's delegation?", True),
+        ("“Will Putin come?”", True),
+        ("Is it over?!", True),
+        ("(Why now?)", True),
+        ("“Why?” he asked.", False),
+        ("Medinsky led Russia's delegation.", False),
+        ("The question mark (?) is a symbol.", False),
+        ("", False),
+    ],
+)
+def test_is_interrogative(sentence: str, asks: bool) -> None:
+    assert is_interrogative(sentence) is asks
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "echo"),
+    [
+        ("Who led Russia's delegation?", "Who led Russia's delegation?", True),
+        ("Russia’s delegation was led.", "who led russia's delegation", True),
+        ("The Russian delegation.", "Who led Russia's delegation?", True),  # "russian" is "russia"
+        ("That is the delegation.", "Who led Russia's delegation?", True),
+        ("Medinsky led Russia's delegation.", "Who led Russia's delegation?", False),
+        ("The talks begin on Friday.", "When do the talks begin?", False),
+    ],
+)
+def test_restates(sentence: str, question: str, echo: bool) -> None:
+    assert restates(sentence, question) is echo

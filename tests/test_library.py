@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from rag.articles import MB
 from rag.errors import RagError
-from rag.library import MAX_UPLOAD_BYTES, delete_article, list_articles, sanitise_name, save_upload
+from rag.library import delete_article, list_articles, sanitise_name, save_upload
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
+LIMIT = 5  # MB, the default max_file_mb
 ARTICLE = (
     b"Lighthouse keepers meet\n\nThe keepers of the Orlen lighthouse elected Mira Tesk as their chair on Tuesday.\n"
 )
@@ -46,32 +48,32 @@ def test_sanitise_name_refuses_other_extensions(name):
 
 def test_save_upload_writes_inside_the_docs_folder(tmp_path):
     docs = tmp_path / "docs"
-    path = save_upload(docs, "../../outside.txt", ARTICLE)
+    path = save_upload(docs, "../../outside.txt", ARTICLE, LIMIT)
     assert path == docs / "outside.txt" and path.read_bytes() == ARTICLE
     assert not (tmp_path / "outside.txt").exists()
     assert sorted(p.name for p in docs.iterdir()) == ["outside.txt"]  # no partial file left behind
 
 
 def test_save_upload_does_not_overwrite_unless_asked(tmp_path):
-    save_upload(tmp_path, "a.txt", ARTICLE)
+    save_upload(tmp_path, "a.txt", ARTICLE, LIMIT)
     with pytest.raises(RagError, match="already exists; choose to replace it"):
-        save_upload(tmp_path, "a.txt", ARTICLE.replace(b"Tuesday", b"Monday"))
+        save_upload(tmp_path, "a.txt", ARTICLE.replace(b"Tuesday", b"Monday"), LIMIT)
     assert (tmp_path / "a.txt").read_bytes() == ARTICLE
-    save_upload(tmp_path, "a.txt", ARTICLE.replace(b"Tuesday", b"Monday"), overwrite=True)
+    save_upload(tmp_path, "a.txt", ARTICLE.replace(b"Tuesday", b"Monday"), LIMIT, overwrite=True)
     assert b"Monday" in (tmp_path / "a.txt").read_bytes()
 
 
 @pytest.mark.parametrize(
     "data, message",
     [
-        (b"x" * (MAX_UPLOAD_BYTES + 1), r"big.txt is 5.0 MB; the upload limit is 5 MB per file"),
+        (b"x" * (LIMIT * MB + 1), r"big.txt is 5.0 MB; the limit is 5 MB per article file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), r"looks like a binary file"),
         (b"", r"has no article text"),
     ],
 )
 def test_save_upload_refuses_bad_files(tmp_path, data, message):
     with pytest.raises(RagError, match=message):
-        save_upload(tmp_path, "big.txt", data)
+        save_upload(tmp_path, "big.txt", data, LIMIT)
     assert not list(tmp_path.iterdir())
 
 
@@ -83,7 +85,7 @@ def test_upload_is_answerable_at_once_and_delete_removes_it(tmp_path):
     pipeline.refresh()
     assert [r.source for r in list_articles(pipeline.index)] == [SEED.name]
 
-    save_upload(docs, "lighthouse.txt", ARTICLE)
+    save_upload(docs, "lighthouse.txt", ARTICLE, LIMIT)
     report = pipeline.refresh()
     assert report.embedded_files == 1  # only the new file was embedded
     rows = {r.source: r for r in list_articles(pipeline.index)}

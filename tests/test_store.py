@@ -1,16 +1,20 @@
-"""The on-disk index: incremental updates, deletions, model changes and crash-safe saves."""
+"""The on-disk index: incremental updates, deletions, model changes, crash-safe saves, and what
+loading does with a damaged index (refuse it in one line) and updating (repair it)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from rag import store
+from rag import indexer, store
 from rag.embedding import Embedder
+from rag.errors import RagError
 from rag.lexical import Bm25Index
 from rag.settings import Settings
 
@@ -44,15 +48,15 @@ def two_docs(docs: Path) -> Path:
 def test_only_the_changed_file_is_re_embedded(two_docs: Path, tmp_path: Path) -> None:
     settings = settings_for(two_docs, tmp_path)
     embedder = CountingEmbedder()
-    first, report = store.update(settings, embedder)
+    first, report = indexer.update(settings, embedder)
     assert report.embedded_files == 2 and embedder.encoded == len(first.chunks)
 
     embedder.encoded = 0
-    _, report = store.update(settings, embedder)
+    _, report = indexer.update(settings, embedder)
     assert not report.changed and embedder.encoded == 0
 
     (two_docs / "harbour.txt").write_text(article("Harbour reopens", "The harbour in Gdańsk reopened on Tuesday."))
-    updated, report = store.update(settings, embedder)
+    updated, report = indexer.update(settings, embedder)
     assert report.embedded_files == 1 and report.embedded_chunks == 1 and embedder.encoded == 1
     assert len(updated.chunks) == len(first.chunks)
     assert any("Tuesday" in c.text for c in updated.chunks)
@@ -66,9 +70,9 @@ def test_only_the_changed_file_is_re_embedded(two_docs: Path, tmp_path: Path) ->
 
 def test_deleted_file_leaves_the_index(two_docs: Path, tmp_path: Path) -> None:
     settings = settings_for(two_docs, tmp_path)
-    store.update(settings, Embedder())
+    indexer.update(settings, Embedder())
     (two_docs / "harbour.txt").unlink()
-    index, report = store.update(settings, Embedder())
+    index, report = indexer.update(settings, Embedder())
     assert report.removed_files == 1
     assert {c.source for c in index.chunks} == {"000_681fe9c43916d851.txt"}
     assert "harbour.txt" not in index.files
@@ -91,9 +95,9 @@ def other_model(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_index_from_another_model_is_rebuilt_not_mixed(docs: Path, tmp_path: Path, other_model: str) -> None:
-    store.update(settings_for(docs, tmp_path), Embedder())
+    indexer.update(settings_for(docs, tmp_path), Embedder())
     settings = settings_for(docs, tmp_path, embedding_model=other_model)
-    index, report = store.update(settings, Embedder(other_model))
+    index, report = indexer.update(settings, Embedder(other_model))
     assert report.rebuilt_because and "all-MiniLM-L6-v2" in report.rebuilt_because
     assert report.embedded_chunks == len(index.chunks)
     assert index.manifest["dimension"] == 128 and index.vectors.d == 128
@@ -102,7 +106,7 @@ def test_index_from_another_model_is_rebuilt_not_mixed(docs: Path, tmp_path: Pat
 
 def test_failed_save_keeps_the_previous_index(docs: Path, tmp_path: Path, monkeypatch) -> None:
     settings = settings_for(docs, tmp_path)
-    before, _ = store.update(settings, Embedder())
+    before, _ = indexer.update(settings, Embedder())
     (docs / "late.txt").write_text(article("Late news", "A ferry ran aground near Split."))
 
     def crash(self, folder):
@@ -110,7 +114,7 @@ def test_failed_save_keeps_the_previous_index(docs: Path, tmp_path: Path, monkey
 
     monkeypatch.setattr(Bm25Index, "save", crash)
     with pytest.raises(OSError, match="disk full"):
-        store.update(settings, Embedder())
+        indexer.update(settings, Embedder())
     after = store.load(settings.index_dir)
     assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
     assert not any(p.name.endswith(".partial") for p in settings.index_dir.iterdir())
@@ -119,13 +123,13 @@ def test_failed_save_keeps_the_previous_index(docs: Path, tmp_path: Path, monkey
 def test_killed_save_leaves_a_loadable_index(docs: Path, tmp_path: Path) -> None:
     """A process killed in the middle of writing (no cleanup runs) leaves the old index current."""
     settings = settings_for(docs, tmp_path)
-    before, _ = store.update(settings, Embedder())
+    before, _ = indexer.update(settings, Embedder())
     (docs / "late.txt").write_text(article("Late news", "A ferry ran aground near Split."))
     script = textwrap.dedent(
         f"""
         import os
         from pathlib import Path
-        from rag import store
+        from rag import indexer, store
         from rag.embedding import Embedder
         from rag.lexical import Bm25Index
         from rag.settings import Settings
@@ -136,7 +140,7 @@ def test_killed_save_leaves_a_loadable_index(docs: Path, tmp_path: Path) -> None
             os._exit(9)
 
         Bm25Index.save = die
-        store.update(Settings.from_env(env={{}}, docs_dir=Path({str(docs)!r}), index_dir=Path({str(settings.index_dir)!r})), Embedder())
+        indexer.update(Settings.from_env(env={{}}, docs_dir=Path({str(docs)!r}), index_dir=Path({str(settings.index_dir)!r})), Embedder())
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
@@ -144,6 +148,105 @@ def test_killed_save_leaves_a_loadable_index(docs: Path, tmp_path: Path) -> None
     after = store.load(settings.index_dir)
     assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
     # The next update finishes the job and clears the half-written generation.
-    index, report = store.update(settings, Embedder())
+    index, report = indexer.update(settings, Embedder())
     assert report.embedded_files == 1 and any(c.source == "late.txt" for c in index.chunks)
     assert not any(p.name.endswith(".partial") for p in settings.index_dir.iterdir())
+
+
+# --- damage ---------------------------------------------------------------------------------------
+
+
+def live(index_dir: Path) -> Path:
+    return index_dir / (index_dir / "CURRENT").read_text().strip()
+
+
+def cut(path: Path, keep: float = 0.5) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def drop_last_line(path: Path) -> None:
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+
+
+# What the issue found in the wild, and more of the kind. The first five damage the live generation's
+# files; the last two its pointer, so the live generation itself is intact.
+DAMAGE: dict[str, Callable[[Path], object]] = {
+    "empty chunk table": lambda d: (live(d) / "chunks.jsonl").write_text(""),
+    "chunk table one line short": lambda d: drop_last_line(live(d) / "chunks.jsonl"),
+    "empty BM25 arrays": lambda d: [p.write_bytes(b"") for p in (live(d) / "bm25").glob("*.npy")],
+    "vectors cut in half": lambda d: cut(live(d) / "vectors.faiss"),
+    "manifest cut short": lambda d: cut(live(d) / "manifest.json"),
+    "CURRENT of random bytes": lambda d: (d / "CURRENT").write_bytes(bytes(range(128, 256))),
+    "CURRENT missing": lambda d: (d / "CURRENT").unlink(),
+}
+POINTER_DAMAGE = {"CURRENT of random bytes", "CURRENT missing"}
+
+
+@pytest.mark.parametrize("checksums", [True, False], ids=["checksums", "older index without checksums"])
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_a_damaged_index_is_refused_in_one_line(two_docs: Path, tmp_path: Path, damage: str, checksums: bool) -> None:
+    settings = settings_for(two_docs, tmp_path)
+    indexer.update(settings, Embedder())
+    if not checksums:  # as saved before checksums were recorded: counts and ids are still checked
+        manifest = live(settings.index_dir) / "manifest.json"
+        manifest.write_text(json.dumps({k: v for k, v in json.loads(manifest.read_text()).items() if k != "checksums"}))
+    DAMAGE[damage](settings.index_dir)
+    with pytest.raises(RagError) as err:
+        store.load(settings.index_dir)
+    message = str(err.value)
+    assert "is damaged" in message and "python -m rag.index" in message and "\n" not in message
+
+
+def test_a_changed_file_is_damage_even_when_counts_agree(two_docs: Path, tmp_path: Path) -> None:
+    settings = settings_for(two_docs, tmp_path)
+    indexer.update(settings, Embedder())
+    table = live(settings.index_dir) / "chunks.jsonl"
+    table.write_text(table.read_text().replace("Gdańsk", "Gdynia"))
+    with pytest.raises(RagError, match=r"chunks\.jsonl does not match its checksum"):
+        store.load(settings.index_dir)
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_an_update_repairs_damage_from_the_previous_generation(two_docs: Path, tmp_path: Path, damage: str) -> None:
+    settings = settings_for(two_docs, tmp_path)
+    indexer.update(settings, Embedder())
+    (two_docs / "harbour.txt").write_text(article("Harbour reopens", "The harbour in Gdańsk reopened on Tuesday."))
+    indexer.update(settings, Embedder())
+    DAMAGE[damage](settings.index_dir)
+
+    embedder = CountingEmbedder()
+    index, report = indexer.update(settings, embedder)
+    [note] = report.notes
+    assert "was damaged" in note and "repaired it from gen-" in note
+    # Damage to the live files costs that generation: only the file changed since the one before is
+    # embedded again. Damage to the pointer costs nothing: the live generation is intact.
+    assert embedder.encoded == (0 if damage in POINTER_DAMAGE else 1)
+    loaded = store.load(settings.index_dir)
+    assert [c.chunk_id for c in loaded.chunks] == [c.chunk_id for c in index.chunks]
+    assert any("Tuesday" in c.text for c in loaded.chunks) and not any("Monday" in c.text for c in loaded.chunks)
+    assert len(store.generations(settings.index_dir)) == 2
+
+
+def test_without_an_intact_generation_the_update_rebuilds_and_says_so(two_docs: Path, tmp_path: Path) -> None:
+    settings = settings_for(two_docs, tmp_path)
+    first, _ = indexer.update(settings, Embedder())
+    (two_docs / "harbour.txt").write_text(article("Harbour reopens", "The harbour in Gdańsk reopened on Tuesday."))
+    indexer.update(settings, Embedder())
+    for generation in store.generations(settings.index_dir):
+        (settings.index_dir / generation / "chunks.jsonl").write_text("")
+    index, report = indexer.update(settings, Embedder())
+    assert report.rebuilt_because and "no earlier generation was intact" in report.rebuilt_because
+    assert report.embedded_files == 2 and len(store.load(settings.index_dir).chunks) == len(first.chunks)
+
+
+def test_a_save_keeps_the_previous_generation_and_no_older(two_docs: Path, tmp_path: Path) -> None:
+    settings = settings_for(two_docs, tmp_path)
+    names = []
+    for day in ("Monday", "Tuesday", "Wednesday"):
+        (two_docs / "harbour.txt").write_text(article("Harbour reopens", f"The harbour in Gdańsk reopened on {day}."))
+        indexer.update(settings, Embedder())
+        names.append((settings.index_dir / "CURRENT").read_text().strip())
+    kept = sorted(p.name for p in settings.index_dir.iterdir() if p.name.startswith("gen-"))
+    assert kept == sorted(names[1:])  # the live generation and the one before it
+    assert any("Tuesday" in c.text for c in store.load_generation(settings.index_dir, names[1]).chunks)

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.articles import read_article
-from rag.chunking import chunk_article, sentence_windows
-from rag.sentences import split_sentences
+from rag.chunking import cap_words, chunk_article, sentence_windows
+from rag.sentences import count_words, split_sentences, word_spans
 
 
 def sentences_of(text: str) -> list[str]:
@@ -70,7 +70,9 @@ _sentence = st.builds(
     st.lists(_word, min_size=1, max_size=25),
     st.sampled_from([".", "!", "?", ".”"]),
 )
-_paragraph = st.lists(_sentence, min_size=1, max_size=6).map(" ".join)
+# A line that never ends a sentence (a table row, a list, a dump), up to 300 words.
+_run_on = st.lists(_word, min_size=1, max_size=300).map(lambda ws: " ".join([ws[0].capitalize(), *ws[1:]]))
+_paragraph = st.lists(st.one_of(_sentence, _sentence, _run_on), min_size=1, max_size=6).map(" ".join)
 _furniture = st.sampled_from(["3 hours ago 2", "Read Entire Article", "News | Sport | | |", "A clip – video"])
 _block = st.one_of(_paragraph, _paragraph, _furniture)
 
@@ -98,10 +100,37 @@ def test_chunk_offsets_round_trip(title: str, blocks: list[str], newline: str, m
         assert article.text[chunk.start : chunk.end] == chunk.text
         assert any(s <= chunk.start and chunk.end <= e for s, e in article.body)
         assert "Read Entire Article" not in chunk.text and "ago 2" not in chunk.text
-    # Every body sentence lands in some chunk.
+        assert count_words(chunk.text) <= max_words  # even when a sentence is longer
+    # Every body sentence short enough lands whole in some chunk, and every word in one.
     for s, e in article.body:
         for a, b in split_sentences(article.text, s, e):
+            if count_words(article.text, a, b) <= max_words:
+                assert any(c.start <= a and b <= c.end for c in chunks)
+        for a, b in word_spans(article.text, s, e):
             assert any(c.start <= a and b <= c.end for c in chunks)
     # Same bytes, same ids.
     again = chunk_article(read_article("generated.txt", raw), max_words=max_words, overlap_words=max_words // 4)
     assert [c.chunk_id for c in again] == [c.chunk_id for c in chunks]
+
+
+@pytest.mark.parametrize(
+    ("text", "max_words", "expected"),
+    [
+        ("one two three", 5, ["one two three"]),
+        ("one two three four five", 2, ["one two", "three four", "five"]),
+        ("“one, two; three four.”", 2, ["“one, two", "three four.”"]),  # the ends keep their punctuation
+        ("a b c d", 2, ["a b", "c d"]),
+        ("Russia’s delegation", 1, ["Russia’s", "delegation"]),  # an apostrophe keeps a word whole
+    ],
+)
+def test_cap_words(text: str, max_words: int, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in cap_words(text, [(0, len(text))], max_words)] == expected
+
+
+def test_a_line_without_sentence_ends_becomes_chunks_of_bounded_length() -> None:
+    line = " ".join(f"cell{i}" for i in range(20_000))  # about 200 kB, no full stop anywhere
+    article = read_article("table.txt", f"Price table\n\n{line}\n".encode())
+    chunks = chunk_article(article, max_words=160, overlap_words=40)
+    assert max(count_words(c.text) for c in chunks) == 160
+    assert chunks[0].text.startswith("cell0 ") and chunks[-1].text.endswith("cell19999")
+    assert all(article.text[c.start : c.end] == c.text for c in chunks)

@@ -1,8 +1,9 @@
 """End to end in a real browser: `python -m ui` on a free port, driven by headless Chromium via Selenium.
 
 Asks a question, opens its first source, uploads an article and asks about it, and (when the llama.cpp
-answerer exists) switches to a tiny GGUF model. Saves a screenshot to artifacts/ui_chat.png and the
-time from pressing Enter to the first visible answer text to artifacts/ui_timings.json; prints both.
+answerer exists) writes a tiny GGUF model into the server's models folder and picks it from the list.
+Saves a screenshot to artifacts/ui_chat.png and the time from pressing Enter to the first visible
+answer text to artifacts/ui_timings.json; prints both.
 Skipped only when /usr/bin/chromium is not installed.
 """
 
@@ -10,16 +11,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from ui_server import running_ui
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
@@ -34,51 +31,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    """The app, started as a user would, on a copy of the seed article; yields its URL and folders."""
+    """The app, started as a user would, on a copy of the seed article, with a models folder of
+    its own (empty until a test writes a GGUF file into it); yields its URL and folders."""
     root = tmp_path_factory.mktemp("ui")
-    docs = root / "docs"
+    docs, models = root / "docs", root / "models"
     docs.mkdir()
+    models.mkdir()
     shutil.copy(SEED, docs / SEED.name)
-    port = free_port()
-    # One llama.cpp thread: with two, generation crawls while other processes load the cores.
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "RAG_N_THREADS": "1"}
-    command = [sys.executable, "-m", "ui", "--port", str(port), "--docs", str(docs), "--index-dir", str(root / "index")]
-    url = f"http://127.0.0.1:{port}/"
-    with open(root / "server.log", "w") as log:
-        process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            wait_until_serving(process, url, root / "server.log")
-            yield {"url": url, "root": root, "docs": docs}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def wait_until_serving(process: subprocess.Popen, url: str, log: Path, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"python -m ui exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"python -m ui did not answer on {url}:\n{log.read_text()}")
-        time.sleep(0.5)
+    args = ["--docs", str(docs), "--index-dir", str(root / "index"), "--models-dir", str(models)]
+    with running_ui(root, args) as url:
+        yield {"url": url, "root": root, "docs": docs, "models": models}
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +147,7 @@ def test_chat_in_a_real_browser(server, browser, tmp_path):
     browser.save_screenshot(str(ARTIFACTS / "ui_chat.png"))
 
     if importlib.util.find_spec("rag.generate") is not None:
-        timings["tiny_gguf_first_text_s"] = ask_with_tiny_model(browser, tmp_path)  # includes loading llama.cpp
+        timings["tiny_gguf_first_text_s"] = ask_with_tiny_model(browser, server["models"])  # includes loading llama.cpp
         answer, timings["tiny_gguf_warm_first_text_s"] = ask(browser, "When do the talks begin?", timeout=600)
         assert not answer.find_elements("css selector", ".error"), answer.text
         browser.save_screenshot(str(ARTIFACTS / "ui_chat_tiny_gguf.png"))
@@ -192,19 +156,27 @@ def test_chat_in_a_real_browser(server, browser, tmp_path):
     print(f"\nsubmit → first visible answer text: {timings}; screenshot: {ARTIFACTS / 'ui_chat.png'}")
 
 
-def ask_with_tiny_model(browser, tmp_path: Path) -> float:
-    """Switches the answerer to a tiny random-weight GGUF and asks; returns seconds to first text."""
+def ask_with_tiny_model(browser, models: Path) -> float:
+    """Writes a tiny random-weight GGUF into the server's models folder, picks it from the model list
+    (reloaded with the page) and asks; returns seconds to first text."""
     from tiny_gguf import write_tiny_gguf
 
-    model = write_tiny_gguf(tmp_path / "tiny.gguf")
+    write_tiny_gguf(models / "tiny.gguf")
+    browser.refresh()  # the model list is read when the page loads
+    wait(browser, 120).until(lambda d: d.find_elements("css selector", "#question textarea, #question input"))
     browser.find_element("css selector", "#settings .label-wrap").click()  # open the Settings panel
     radio = wait(browser, 10).until(
         lambda d: d.find_element("xpath", "//*[@id='answerer']//label[contains(., 'llama.cpp model')]")
     )
     radio.click()
-    field = browser.find_element("css selector", "#model-path textarea, #model-path input")
-    field.clear()
-    field.send_keys(str(model))
+    browser.find_element("css selector", "#model-path input").click()
+    option = wait(browser, 10).until(
+        lambda d: d.find_element("css selector", "#model-path li[data-testid=dropdown-option][aria-label='tiny.gguf']")
+    )
+    option.click()
+    wait(browser, 10).until(
+        lambda d: d.find_element("css selector", "#model-path input").get_attribute("value") == "tiny.gguf"
+    )
     answer, first_text = ask(browser, "Who led Russia's delegation?", timeout=600)
     assert not answer.find_elements("css selector", ".error"), answer.text
     return first_text

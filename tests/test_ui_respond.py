@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.errors import RagError
 from rag.records import Answer, Citation, Passage
 from rag.settings import Settings
 from ui.render import answer_html, highlighted_passage, marked_text
@@ -106,7 +107,8 @@ def test_show_passages_adds_the_uncited_passages(pipelines):
     [
         ("   ", {}, "The question is empty"),
         ("x" * 2001, {}, "the limit is 2000"),
-        ("Who led Russia's delegation?", {"model_path": "/nonexistent/model.gguf"}, "does not exist"),
+        ("Who led Russia's delegation?", {"model_path": "/nonexistent/model.gguf"}, "Choose a model from the list"),
+        ("Who led Russia\ud800s delegation?", {}, "not UTF-8 text"),
         # not a user error: a bad k from a broken client; the turn ends with the generic line
         ("Who led Russia's delegation?", {"k": "many"}, GENERIC_ERROR),
     ],
@@ -198,7 +200,7 @@ def test_a_model_turn_streams_tokens_and_rewrites_with_the_rule_fallback(pipelin
     from tiny_gguf import write_tiny_gguf
 
     model = write_tiny_gguf(tmp_path / "tiny.gguf")
-    small = Pipelines(replace(pipelines.settings, max_tokens=24))
+    small = Pipelines(replace(pipelines.settings, max_tokens=24, models_dir=tmp_path))
     small.get(None).refresh()  # the same index folder: nothing to embed
     history = [{"role": "user", "content": "Who led Russia's delegation?"}, {"role": "assistant", "content": "…"}]
     states, content = final("And who led Ukraine's?", small, history, model_path=model)
@@ -208,3 +210,30 @@ def test_a_model_turn_streams_tokens_and_rewrites_with_the_rule_fallback(pipelin
     assert all(b.startswith(a) for a, b in zip(texts, texts[1:]))  # each update extends the last
     assert 'class="error"' not in content
     assert "Searched for: “Who led Ukraine&#x27;s delegation?”" in content
+
+
+def test_only_offered_models_can_be_chosen_and_a_refusal_reveals_nothing(pipelines, tmp_path):
+    """The .gguf files of the models folder (and the launch model) are offered; any other value is
+    refused with the same line, whether the file exists or not."""
+    from tiny_gguf import write_tiny_gguf
+
+    models = tmp_path / "models"
+    offered = write_tiny_gguf(models / "sub" / "tiny.gguf")
+    write_tiny_gguf(models / ".hidden" / "skip.gguf")
+    (models / "notes.txt").write_text("not a model")
+    launch = write_tiny_gguf(tmp_path / "elsewhere.gguf")
+    chooser = Pipelines(replace(pipelines.settings, models_dir=models, model_path=launch))
+    assert chooser.models() == sorted([offered, launch])
+    assert chooser.model_file(str(offered)) == offered and chooser.model_file(launch) == launch
+    assert chooser.model_file("") is None and chooser.model_file(None) is None
+    refusals = set()
+    for value in (
+        REPO / "README.md",
+        tmp_path / "missing.gguf",
+        models / "notes.txt",
+        models / ".hidden" / "skip.gguf",
+    ):
+        with pytest.raises(RagError) as err:
+            chooser.model_file(str(value))
+        refusals.add(str(err.value))
+    assert len(refusals) == 1 and "Choose a model from the list" in refusals.pop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -22,9 +23,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port to listen on (default 7860)")
     p.add_argument("--model", type=Path, dest="model_path", help="a .gguf model file for the llama.cpp answerer")
+    p.add_argument(
+        "--models-dir", type=Path, help="folder whose .gguf files the page offers (default models/, env RAG_MODELS_DIR)"
+    )
     p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
     p.add_argument("--k", type=int, help="passages to retrieve (default 5, env RAG_K)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed every file before serving")
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
     return p
 
@@ -35,13 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
         settings = Settings.from_env(
-            docs_dir=args.docs_dir, index_dir=args.index_dir, k=args.k, model_path=args.model_path
+            docs_dir=args.docs_dir,
+            index_dir=args.index_dir,
+            k=args.k,
+            model_path=args.model_path,
+            models_dir=args.models_dir,
         )
-        if settings.model_path is not None and not settings.model_path.is_file():
-            raise RagError(f"Model file {settings.model_path} does not exist; pass the path of a .gguf file.")
+        if settings.model_path is not None:
+            from rag.generate import check_model_file
+
+            check_model_file(settings.model_path)
         from ui.app import serve
 
-        serve(settings, host=args.host, port=args.port, share=args.share)
+        # A terminated server (kill, a test's teardown) unwinds like Ctrl+C, removing its upload folder.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        serve(settings, host=args.host, port=args.port, share=args.share, rebuild=args.rebuild)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

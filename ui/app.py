@@ -2,15 +2,20 @@
 
 The page is a thin face over `ui.respond` (chat turns) and `rag.library` (uploads, listing,
 deletes); every user shares one `Pipelines`, so the index and any model load once. `serve` launches
-it on localhost with the queue on. It does not authenticate users: run it on a trusted machine, and
-share it only on purpose (`share=True` makes a public link).
+it on localhost with the queue on, with an upload folder of its own: an article is added only
+from a file that arrived through this page's upload, and a model only from the offered list, so
+the page cannot be made to read or probe other files of the server. It does not authenticate
+users: run it on a trusted machine, and share it only on purpose (`share=True` makes a public link).
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import math
 import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,12 +37,15 @@ MODEL = "llama.cpp model"
 CHAT_CONCURRENCY = 4
 
 
-def build_app(settings: Settings, pipelines: Pipelines | None = None) -> gr.Blocks:
-    """The chat app for `settings`; `pipelines` lets a caller share already-loaded pipelines."""
+def build_app(settings: Settings, pipelines: Pipelines | None = None, upload_dir: Path | None = None) -> gr.Blocks:
+    """The chat app for `settings`; `pipelines` lets a caller share already-loaded pipelines.
+    Articles are added only from files inside `upload_dir` (default: Gradio's upload folder)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
+    from gradio.utils import get_upload_folder
 
     pipelines = pipelines or Pipelines(settings)
+    upload_dir = Path(upload_dir or get_upload_folder())
     library_lock = threading.Lock()  # one upload or delete at a time
 
     def chat(message, history, k, answerer, model_path, strict, show_passages):
@@ -59,7 +67,8 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None) -> gr.Bloc
             for path in paths or []:
                 name = Path(path).name
                 try:
-                    saved = save_upload(settings.docs_dir, name, Path(path).read_bytes(), overwrite=bool(overwrite))
+                    data = uploaded_file(path, upload_dir).read_bytes()
+                    saved = save_upload(settings.docs_dir, name, data, settings.max_file_mb, bool(overwrite))
                     lines.append(f"Added {saved.name}.")
                 except RagError as err:
                     lines.append(f"⚠ {err}")
@@ -111,17 +120,18 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None) -> gr.Bloc
                         label="Answerer",
                         elem_id="answerer",
                     )
-                    model_path = gr.Textbox(
-                        value=str(settings.model_path or ""),
-                        label="Model file (.gguf)",
-                        placeholder="models/your-model.gguf",
+                    model_path = gr.Dropdown(
+                        choices=model_choices(pipelines),
+                        value=str(settings.model_path) if settings.model_path else None,
+                        label=f"Model file (.gguf files in {settings.models_dir}/)",
+                        allow_custom_value=False,
                         elem_id="model-path",
                     )
                     strict = gr.Checkbox(value=settings.strict, label="Strict citations", elem_id="strict")
                     show_passages = gr.Checkbox(value=False, label="Show retrieved passages", elem_id="show-passages")
                 with gr.Accordion("Articles", open=True, elem_id="articles"):
                     upload = gr.File(
-                        label="Add articles (.txt, .md, .html; up to 5 MB each)",
+                        label=f"Add articles (.txt, .md, .html; up to {settings.max_file_mb:g} MB each)",
                         file_count="multiple",
                         file_types=list(UPLOAD_EXTENSIONS),
                         type="filepath",
@@ -143,7 +153,23 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None) -> gr.Bloc
         upload.upload(add_files, [upload, overwrite], [status, table, to_delete, upload], concurrency_id="library")
         delete_button.click(delete, [to_delete], [status, table, to_delete], concurrency_id="library")
         app.load(lambda: library_view(""), None, [status, table, to_delete])
+        app.load(lambda: gr.update(choices=model_choices(pipelines)), None, [model_path])  # models added since
     return app
+
+
+def model_choices(pipelines: Pipelines) -> list[tuple[str, str]]:
+    """The model dropdown's (label, value) pairs: each offered model file, by name."""
+    return [(path.name, str(path)) for path in pipelines.models()]
+
+
+def uploaded_file(path: str | Path, upload_dir: Path) -> Path:
+    """`path`, resolved, when it is a file inside `upload_dir`: one that arrived through this page's
+    upload. Anything else is refused in one line that does not say whether it exists."""
+    resolved = Path(os.path.realpath(path))
+    if not resolved.is_relative_to(Path(os.path.realpath(upload_dir))) or not resolved.is_file():
+        name = Path(str(path)).name or "That file"
+        raise RagError(f"{name} did not arrive through this page's upload; add articles with the upload box.")
+    return resolved
 
 
 def _refresh(pipelines: Pipelines) -> str:
@@ -156,22 +182,36 @@ def _refresh(pipelines: Pipelines) -> str:
         log.exception("refreshing the index failed")
         return f"⚠ {GENERIC_ERROR}"
     skipped = "".join(f"\n\n⚠ skipped {source}: {reason}" for source, reason in report.skipped)
-    return f"Index up to date: {report.files} articles, {report.chunks} chunks.{skipped}"
+    notes = "".join(f"\n\n⚠ {line}." for line in report.messages)  # a repair, changes it could not save
+    state = "not updated" if report.unsaved else "up to date"
+    return f"Index {state}: {report.files} articles, {report.chunks} chunks.{skipped}{notes}"
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+def serve(
+    settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False, rebuild: bool = False
+) -> None:
     """Indexes the docs folder, then serves the app until interrupted."""
     pipelines = Pipelines(settings)
-    report = pipelines.refresh()
+    report = pipelines.refresh(rebuild)
+    for line in report.messages:
+        print(f"note: {line}.", flush=True)
     print(report.summary(), flush=True)
-    app = build_app(settings, pipelines)
-    app.queue(default_concurrency_limit=1)
-    app.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        css=CSS,
-        ssr_mode=False,
-        show_error=False,
-        max_file_size="50mb",
-    )
+    # Gradio takes as input only files inside its upload folder, which by default every Gradio app
+    # of this user shares; a folder of this server's own means such a file came through this page.
+    uploads = Path(tempfile.mkdtemp(prefix="newsrag-uploads-", dir=os.environ.get("GRADIO_TEMP_DIR")))
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads)
+    try:
+        app = build_app(settings, pipelines, upload_dir=uploads)
+        app.queue(default_concurrency_limit=1)
+        app.launch(
+            server_name=host,
+            server_port=port,
+            share=share,
+            css=CSS,
+            ssr_mode=False,
+            show_error=False,
+            # Gradio refuses bigger requests with a bare error; below this, the article limit says why.
+            max_file_size=f"{math.ceil(max(50, 2 * settings.max_file_mb))}mb",
+        )
+    finally:
+        shutil.rmtree(uploads, ignore_errors=True)

@@ -11,6 +11,7 @@ it never raises, so the app keeps serving. It knows nothing of Gradio beyond the
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,10 +21,10 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.followup import model_completer, rewrite
+from rag.indexer import UpdateReport
 from rag.pipeline import Pipeline, check_question
 from rag.records import Answer
 from rag.settings import Settings
-from rag.store import UpdateReport
 from ui.render import answer_html, error_html, streaming_html
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,12 @@ Message = dict
 
 
 class Pipelines:
-    """The shared pipelines, keyed by (model file or None, strict)."""
+    """The shared pipelines, keyed by (model file or None, strict).
+
+    A model can only be one of `models()`: the .gguf files in `settings.models_dir` and the model
+    the app was started with. Any other value is refused with the same line whether or not a file
+    of that name exists, so the chat cannot be used to probe the server's files.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -50,8 +56,28 @@ class Pipelines:
         """The pipeline for the app's own settings (its index is the one the library lists)."""
         return self.get(self.settings.model_path, self.settings.strict)
 
+    def models(self) -> list[Path]:
+        """The model files a user may choose, sorted: found anew on every call."""
+        folder = self.settings.models_dir
+        found = [] if not folder.is_dir() else [p for p in folder.rglob("*.gguf") if not _hidden(p, folder)]
+        if self.settings.model_path is not None:
+            found.append(self.settings.model_path)
+        unique = {os.path.abspath(p): p for p in found if p.is_file()}
+        return sorted(unique.values())
+
+    def model_file(self, choice: Path | str | None) -> Path | None:
+        """The offered model file `choice` names, or None for the extractive answerer."""
+        if choice is None or str(choice).strip() in ("", "extractive"):
+            return None
+        wanted = os.path.abspath(str(choice).strip())
+        for path in self.models():
+            if os.path.abspath(path) == wanted:
+                return path
+        folder = self.settings.models_dir
+        raise RagError(f"Choose a model from the list (the .gguf files in {folder}/), or the extractive answerer.")
+
     def get(self, model_path: Path | str | None, strict: bool = False) -> Pipeline:
-        key = (check_model_path(model_path), bool(strict))
+        key = (self.model_file(model_path), bool(strict))
         with self._guard:
             if key not in self._pipelines:
                 self._pipelines[key] = Pipeline(replace(self.settings, model_path=key[0], strict=key[1]))
@@ -65,10 +91,10 @@ class Pipelines:
             return nullcontext()
         return self._turns[pipeline.settings.model_path]
 
-    def refresh(self) -> UpdateReport:
+    def refresh(self, rebuild: bool = False) -> UpdateReport:
         """Updates the index from the docs folder; every pipeline made so far reloads it."""
         base = self.base
-        report = base.refresh()
+        report = base.refresh(rebuild, on_wait=log.warning)
         with self._guard:
             others = [p for p in self._pipelines.values() if p is not base]
         for pipeline in others:
@@ -80,16 +106,6 @@ class Pipelines:
         if pipeline.settings.model_path is None:
             return None
         return model_completer(pipeline.settings)
-
-
-def check_model_path(model_path: Path | str | None) -> Path | None:
-    """The model file as a Path, or None for the extractive answerer; raises when it is missing."""
-    if model_path is None or str(model_path).strip() in ("", "extractive"):
-        return None
-    path = Path(str(model_path).strip()).expanduser()
-    if not path.is_file():
-        raise RagError(f"Model file {path} does not exist; give the path of a .gguf file, or choose extractive.")
-    return path
 
 
 def respond(
@@ -104,7 +120,10 @@ def respond(
     """Yields the whole chat (history, the user's message, the answer so far) after each change."""
     history = list(history or [])
     previous = [text for m in history if m.get("role") == "user" and (text := message_text(m))]
-    chat = [*history, {"role": "user", "content": message}]
+    # Shown back as typed, except lone surrogates (not text: check_question refuses them), which
+    # no JSON encoder would send to the browser.
+    shown = message.encode("utf-8", "replace").decode("utf-8") if isinstance(message, str) else message
+    chat = [*history, {"role": "user", "content": shown}]
     rewritten: str | None = None
     try:
         question = check_question(message)
@@ -144,6 +163,10 @@ def message_text(message: Message) -> str:
             if isinstance(part, str) or (isinstance(part, dict) and part.get("type", "text") == "text")
         ).strip()
     return ""
+
+
+def _hidden(path: Path, folder: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
 
 
 def _assistant(html: str) -> Message:
