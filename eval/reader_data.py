@@ -61,6 +61,7 @@ class Example:
     pair: Pair
     label: int
     span: tuple[int, int] | None  # answer characters in pair.sentence, for positives
+    group: str = ""  # the question's id: a question's pairs are trained side by side
 
 
 def sha256(path: Path) -> str:
@@ -170,11 +171,13 @@ def examples_for(
             Pair(question.question, gold.text, article.title, gold.previous),
             1,
             (offset, offset + len(question.answer_text)),
+            question.qid,
         )
     ]
 
     def negative(sentence: Sentence) -> Example:
-        return Example(Pair(question.question, sentence.text, titles[sentence.article], sentence.previous), 0, None)
+        pair = Pair(question.question, sentence.text, titles[sentence.article], sentence.previous)
+        return Example(pair, 0, None, question.qid)
 
     same = [
         s

@@ -10,8 +10,11 @@ Steps, all with fixed seeds (see `TrainSettings`):
    sentences of the passages the real retrieval returns (over the fitting articles), and the
    closest sentence of another article.
 3. all-MiniLM-L6-v2 (the bundled weights) gets two heads, a score on [CLS] and start/end logits
-   over the sentence's tokens, and is fine-tuned with binary cross-entropy on the score and
-   cross-entropy on the answer span (positives only), batches grouped by length.
+   over the sentence's tokens. A batch holds whole questions (all pairs of a question side by side,
+   questions of similar length together). The loss is binary cross-entropy on each score (so the
+   score is a probability that can be thresholded), plus cross-entropy of the positive among its
+   question's pairs (so the right sentence outranks its neighbours), plus cross-entropy of the
+   answer span's start and end (positives only).
 4. The model is exported to ONNX (fp32) and quantized to int8 with onnxruntime.
 5. Both files are measured with the same candidates and code as inference: on the validation slice
    (where the abstain threshold is chosen: in-corpus questions against an index of all training
@@ -27,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import platform
 import sys
 import time
@@ -62,6 +64,7 @@ class TrainSettings:
     weight_decay: float = 0.01
     warmup_share: float = 0.06
     span_weight: float = 0.5  # the span loss (mean of start and end cross-entropy) counts this much
+    listwise_weight: float = 1.0  # the positive-among-its-question's-pairs loss counts this much
     in_paragraph_negatives: int = 2
     retrieval_negatives: int = 2
     retrieval_k: int = 5  # passages retrieved per question for negatives and for measuring
@@ -139,11 +142,20 @@ def build_model(base_dir: Path):
     return ReaderNet()
 
 
-def length_batches(lengths: list[int], size: int, rng: np.random.Generator) -> list[list[int]]:
-    """Indexes grouped into batches of similar length (less padding), in random batch order."""
-    jitter = rng.random(len(lengths))
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i] + jitter[i] * 4)
-    batches = [order[i : i + size] for i in range(0, len(order), size)]
+def question_batches(examples: list[Example], size: int, rng: np.random.Generator) -> list[list[int]]:
+    """Indexes of `examples` in batches of about `size` that hold whole questions, questions of
+    similar length together (less padding), in random batch order."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e.group, []).append(i)
+    members = list(groups.values())
+    longest = [max(len(examples[i].pair.sentence) + len(examples[i].pair.previous) for i in g) for g in members]
+    jitter = rng.random(len(members)) * 20
+    batches: list[list[int]] = []
+    for g in sorted(range(len(members)), key=lambda g: longest[g] + jitter[g]):
+        if not batches or len(batches[-1]) + len(members[g]) > size:
+            batches.append([])
+        batches[-1].extend(members[g])
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
@@ -153,8 +165,7 @@ def train(model, tokenizer, examples: list[Example], settings: TrainSettings, lo
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     rng = np.random.default_rng(settings.seed)
-    lengths = [len(e.pair.question) + len(e.pair.sentence) + len(e.pair.previous) for e in examples]
-    steps_per_epoch = math.ceil(len(examples) / settings.batch_size)
+    steps_per_epoch = len(question_batches(examples, settings.batch_size, np.random.default_rng(settings.seed)))
     total_steps = max(1, int(steps_per_epoch * settings.epochs))
     warmup = max(1, int(total_steps * settings.warmup_share))
     decay = [p for n, p in model.named_parameters() if not any(x in n for x in ("bias", "LayerNorm"))]
@@ -169,9 +180,9 @@ def train(model, tokenizer, examples: list[Example], settings: TrainSettings, lo
     bce = torch.nn.BCEWithLogitsLoss()
     model.train()
     step, seen, started, last_log = 0, 0, time.monotonic(), 0.0
-    running = {"score": 0.0, "span": 0.0, "n": 0}
+    running = {"score": 0.0, "rank": 0.0, "span": 0.0, "n": 0}
     while step < total_steps:
-        for batch_ids in length_batches(lengths, settings.batch_size, rng):
+        for batch_ids in question_batches(examples, settings.batch_size, rng):
             if step >= total_steps:
                 break
             chosen = [examples[i] for i in batch_ids]
@@ -182,8 +193,12 @@ def train(model, tokenizer, examples: list[Example], settings: TrainSettings, lo
             )
             labels = torch.tensor([float(e.label) for e in chosen])
             loss = bce(score, labels)
-            span_loss = _span_loss(torch, start, end, batch, chosen)
             running["score"] += float(loss)
+            rank_loss = _rank_loss(torch, score, chosen)
+            if rank_loss is not None:
+                loss = loss + settings.listwise_weight * rank_loss
+                running["rank"] += float(rank_loss)
+            span_loss = _span_loss(torch, start, end, batch, chosen)
             if span_loss is not None:
                 loss = loss + settings.span_weight * span_loss
                 running["span"] += float(span_loss)
@@ -200,13 +215,29 @@ def train(model, tokenizer, examples: list[Example], settings: TrainSettings, lo
                 last_log = elapsed
                 rate = seen / elapsed
                 eta = (total_steps - step) * settings.batch_size / rate / 60
+                n = running["n"]
                 log(
-                    f"step {step}/{total_steps}  score loss {running['score'] / running['n']:.4f}  "
-                    f"span loss {running['span'] / running['n']:.4f}  {rate:.1f} pairs/s  ETA {eta:.1f} min"
+                    f"step {step}/{total_steps}  score loss {running['score'] / n:.4f}  "
+                    f"rank loss {running['rank'] / n:.4f}  span loss {running['span'] / n:.4f}  "
+                    f"{rate:.1f} pairs/s  ETA {eta:.1f} min"
                 )
-                running = {"score": 0.0, "span": 0.0, "n": 0}
+                running = {"score": 0.0, "rank": 0.0, "span": 0.0, "n": 0}
     model.eval()
     return {"steps": step, "pairs_seen": seen, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _rank_loss(torch, score, chosen: list[Example]):
+    """Mean cross-entropy of each question's positive among that question's pairs in the batch."""
+    rows: dict[str, list[int]] = {}
+    for row, example in enumerate(chosen):
+        rows.setdefault(example.group, []).append(row)
+    losses = []
+    for members in rows.values():
+        positives = [i for i, row in enumerate(members) if chosen[row].label == 1]
+        if len(positives) == 1 and len(members) > 1:
+            logits = score[torch.tensor(members)][None, :]
+            losses.append(torch.nn.functional.cross_entropy(logits, torch.tensor(positives)))
+    return torch.stack(losses).mean() if losses else None
 
 
 def _span_loss(torch, start, end, batch, chosen: list[Example]):
