@@ -17,8 +17,8 @@ from pathlib import Path
 from eval.metrics import RATE_KEYS
 from eval.pairs import load_pairs, sample
 from eval.run import DEFAULT_QA, DEFAULT_THRESHOLDS, check, evaluate, load_thresholds
-from rag.ask import progress_bar
 from rag.errors import RagError
+from rag.progress import counter, indexing
 from rag.settings import Settings
 
 
@@ -68,12 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from_args(args)
         pairs = sample(load_pairs(args.qa), args.limit, args.seed)
         thresholds = load_thresholds(args.thresholds) if args.check else None
-        from rag.pipeline import Pipeline
+        from rag.pipeline import Pipeline, make_answerer
 
         pipeline = Pipeline(settings)
-        report = evaluate(
-            pipeline, pairs, progress=progress_bar("Questions"), index_progress=progress_bar("Embedding chunks")
-        )
+        answerer = make_answerer(settings, pipeline)
+        report = evaluate(pipeline, answerer, pairs, progress=counter("Questions"), index_progress=indexing())
         report["settings"] = {**report["settings"], "qa": str(args.qa), "limit": args.limit, "seed": args.seed}
         failures = check(report, thresholds) if thresholds is not None else []
     except RagError as err:

@@ -42,18 +42,21 @@ def chatml(messages: list[dict[str, str]]) -> str:
 
 
 def prompt_sizes(pipeline: Pipeline, answerer: LlamaAnswerer, questions: list[str]) -> None:
+    from rag.embedding import bundled_model_dir
+    from rag.reader_input import load_tokenizer
+
     s = pipeline.settings
-    tokenizer = pipeline.embedder.model.tokenizer
+    tokenizer = load_tokenizer(str(bundled_model_dir() / "tokenizer.json"))
 
     def wordpiece(text: str) -> int:
-        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
     limit = s.n_ctx - s.max_tokens
     rows: dict[str, list[float]] = {"model tokenizer": [], "WordPiece": [], "chars / 4": [], "WordPiece, whole": []}
     for q in questions:
-        passages = pipeline.retrieve(q).passages
+        passages = pipeline.passages(q)
         rows["model tokenizer"].append(answerer.prompt(q, passages).tokens)
-        idf = pipeline.index.bm25.idf
+        idf = pipeline.term_stats.idf
         real = build_prompt(q, passages, chatml, wordpiece, s.max_prompt_tokens, limit, idf)
         rows["WordPiece"].append(real.tokens)
         rows["chars / 4"].append(len(chatml(list(real.messages))) / 4)
@@ -91,14 +94,14 @@ def bare_pieces(llm, messages, settings: Settings, grammar_text: str | None) -> 
 
 def overhead(pipeline: Pipeline, questions: list[str], runs: int, strict: bool) -> None:
     settings = replace(pipeline.settings, strict=strict)
-    answerer = LlamaAnswerer(settings, pipeline.embedder, pipeline.index.bm25.idf)
+    answerer = LlamaAnswerer(settings, pipeline.embedder, pipeline.term_stats)
     llm = answerer.llm
     results: dict[str, list[tuple[float, float, int]]] = {"pipeline": [], "bare": []}
     checks: list[float] = []
     for r in range(runs):
         for q in questions:
-            retrieval = pipeline.retrieve(q)
-            prompt = answerer.prompt(q, retrieval.passages)
+            passages = pipeline.passages(q)
+            prompt = answerer.prompt(q, passages)
             grammar = None
             if strict:
                 max_chars = int((settings.max_tokens - 1) * max(1.0, 0.8 * prompt.chars_per_token))
@@ -108,7 +111,7 @@ def overhead(pipeline: Pipeline, questions: list[str], runs: int, strict: bool) 
                 llm.reset()  # no prompt-prefix reuse between the two
                 if name == "pipeline":
                     events: list = []
-                    results[name].append(timed(_kept(answerer.stream(q, retrieval), events)))
+                    results[name].append(timed(_kept(answerer.stream(q, passages), events)))
                     checks.append(events[-1].timings_ms["check"])
                 else:
                     results[name].append(timed(bare_pieces(llm, list(prompt.messages), settings, grammar)))
@@ -162,11 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         pipeline = Pipeline(settings)
         pipeline.refresh()
-        answerer = LlamaAnswerer(settings, pipeline.embedder, pipeline.index.bm25.idf)
+        answerer = LlamaAnswerer(settings, pipeline.embedder, pipeline.term_stats)
         print(f"model: {model.name}, n_ctx={settings.n_ctx}, threads={args.threads}")
         prompt_sizes(pipeline, answerer, questions)
         timed_questions = questions[: args.timed_questions]
-        list(pipeline.stream(timed_questions[0]))  # warm up: model load, MiniLM, caches
+        list(pipeline.stream(timed_questions[0], answerer))  # warm up: model load, MiniLM, caches
         overhead(pipeline, timed_questions, args.runs, strict=False)
         overhead(pipeline, timed_questions, args.runs, strict=True)
     return 0

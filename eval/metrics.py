@@ -20,6 +20,8 @@ RATE_KEYS = (
     "mrr",
     "answer_accuracy",
     "citation_accuracy",
+    "short_answer_em",
+    "short_answer_f1",
     "abstain_recall",
     "abstain_precision",
 )
@@ -70,6 +72,8 @@ class Outcome:
     answer_correct: bool  # the answer text holds an answer
     citation_correct: bool  # some cited quote holds an answer
     latency_ms: float
+    short_em: float = 0.0  # exact match of the short answer (or of the answer text when there is none)
+    short_f1: float = 0.0
 
     @property
     def answerable(self) -> bool:
@@ -119,6 +123,8 @@ def summarize(outcomes: Sequence[Outcome]) -> dict:
         "mrr": _rate(sum(1 / o.rank for o in answerable if o.rank), len(answerable)) if answerable else None,
         "answer_accuracy": _rate(sum(o.passed for o in answerable), len(answerable)),
         "citation_accuracy": _rate(sum(o.citation_correct for o in answered), len(answered)),
+        "short_answer_em": _rate(sum(o.short_em for o in answered), len(answerable)),
+        "short_answer_f1": _rate(sum(o.short_f1 for o in answered), len(answerable)),
         "abstain_recall": _rate(sum(o.abstained for o in unanswerable), len(unanswerable)),
         "abstain_precision": _rate(sum(not o.answerable for o in abstentions), len(abstentions)),
         "latency_ms": {

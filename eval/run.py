@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from eval.metrics import Outcome, below_thresholds, contains_answer, hit_rank, summarize
+from eval.metrics import Outcome, below_thresholds, contains_answer, exact_match, hit_rank, summarize, token_f1
 from eval.pairs import QAPair
 from rag.errors import RagError
-from rag.pipeline import Pipeline
+from rag.pipeline import Answerer, Pipeline
 from rag.records import Answer
 
 EVAL_DIR = Path(__file__).resolve().parent
@@ -26,14 +26,26 @@ DEFAULT_THRESHOLDS = EVAL_DIR / "thresholds.json"
 
 
 def outcome(pair: QAPair, answer: Answer, latency_ms: float) -> Outcome:
-    """Scores one answer against the pair's accepted answers."""
+    """Scores one answer against the pair's accepted answers.
+
+    The answer is right when what a person is shown holds an accepted answer: the answer text, and
+    for a short answer also the sentence it is quoted from (a short answer that trims "Vladimir" off
+    "Vladimir Medinsky" still shows the whole sentence beneath it). The short answer alone is scored by
+    exact match and F1 (the answer text stands in for it when there is none).
+    """
+    shown = answer.text
+    if answer.short_answer and answer.citations:
+        shown += " " + answer.citations[0].quote
+    predicted = answer.short_answer or " ".join(c.text for c in answer.claims)
     return Outcome(
         answers=pair.answers,
         abstained=answer.abstained,
         rank=hit_rank([p.text for p in answer.passages], pair.answers) if pair.answers else None,
-        answer_correct=bool(pair.answers) and contains_answer(answer.text, pair.answers),
+        answer_correct=bool(pair.answers) and contains_answer(shown, pair.answers),
         citation_correct=bool(pair.answers) and any(contains_answer(c.quote, pair.answers) for c in answer.citations),
         latency_ms=latency_ms,
+        short_em=exact_match(predicted, pair.answers) if pair.answers else 0.0,
+        short_f1=token_f1(predicted, pair.answers) if pair.answers else 0.0,
     )
 
 
@@ -43,6 +55,7 @@ def question_row(pair: QAPair, answer: Answer, result: Outcome) -> dict:
         "question": pair.question,
         "expected": list(pair.answers),
         "answer": answer.text,
+        "short_answer": answer.short_answer,
         "abstained": answer.abstained,
         "hit_rank": result.rank,
         "passed": result.passed,
@@ -52,11 +65,12 @@ def question_row(pair: QAPair, answer: Answer, result: Outcome) -> dict:
 
 def evaluate(
     pipeline: Pipeline,
+    answerer: Answerer,
     pairs: list[QAPair],
     progress: Callable[[int, int], None] | None = None,
-    index_progress: Callable[[int, int], None] | None = None,
+    index_progress: Callable | None = None,
 ) -> dict:
-    """Asks every question of `pairs` through `pipeline` and returns the report dict.
+    """Asks every question of `pairs` through `pipeline` and `answerer`; returns the report dict.
 
     The index is refreshed once before the first question, and the first question is asked once
     untimed, so neither the index build nor model loading is in any question's latency.
@@ -64,13 +78,13 @@ def evaluate(
     """
     update = pipeline.refresh(progress=index_progress)
     if pairs:
-        pipeline.ask(pairs[0].question)  # warm-up: loads the embedding model and any answerer model
+        pipeline.ask(pairs[0].question, answerer)  # warm-up: loads the embedding model and any answerer model
     outcomes: list[Outcome] = []
     rows: list[dict] = []
     answerers: Counter[str] = Counter()
     for done, pair in enumerate(pairs, start=1):
         started = time.perf_counter()
-        answer = pipeline.ask(pair.question)
+        answer = pipeline.ask(pair.question, answerer)
         result = outcome(pair, answer, (time.perf_counter() - started) * 1000)
         outcomes.append(result)
         rows.append(question_row(pair, answer, result))
@@ -95,6 +109,10 @@ def evaluate(
             "chunk_words": settings.chunk_words,
             "chunk_overlap_words": settings.chunk_overlap_words,
             "abstain_threshold": settings.abstain_threshold,
+            "short_answer_threshold": settings.short_answer_threshold,
+            "rerank": settings.rerank,
+            "rerank_depth": settings.rerank_depth,
+            "embedding_backend": pipeline.embedder.backend,
         },
         "per_question": rows,
     }

@@ -12,7 +12,6 @@ import json
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,7 +29,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--rebuild", action="store_true", help="re-embed every file before answering")
-    g = p.add_argument_group("written answers with a local GGUF model (default: extractive, no model)")
+    g = p.add_argument_group("written answers with a local GGUF model (default: the reader, no model)")
     g.add_argument("--model", type=Path, dest="model_path", help="GGUF model file (env RAG_MODEL_PATH)")
     g.add_argument("--n-ctx", type=int, help="context window in tokens (default 2048, env RAG_N_CTX)")
     g.add_argument("--max-tokens", type=int, help="longest answer in tokens (default 256, env RAG_MAX_TOKENS)")
@@ -68,19 +67,19 @@ def main(argv: list[str] | None = None) -> int:
             from rag.generate import check_model_file
 
             check_model_file(settings.model_path)  # before indexing, so a wrong path fails at once
-        from rag.pipeline import Pipeline, check_question
+        from rag.pipeline import Pipeline, check_question, make_answerer
+        from rag.progress import indexing
 
         question = check_question(args.question)
         pipeline = Pipeline(settings)
         indexing_in = settings.index_dir
-        report = pipeline.refresh(
-            rebuild=args.rebuild, progress=None if args.json else progress_bar("Embedding chunks"), on_wait=note
-        )
+        report = pipeline.refresh(rebuild=args.rebuild, progress=None if args.json else indexing(), notify=note)
         indexing_in = None
         print_report(report, quiet=args.json)
+        answerer = make_answerer(settings, pipeline)
         if settings.model_path is not None and not (args.json or args.no_stream):
             streamed = []
-            for event in pipeline.stream(question):
+            for event in pipeline.stream(question, answerer):
                 if isinstance(event, Answer):
                     answer = event
                 else:
@@ -88,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                     streamed.append(event)
             print()
         else:
-            answer = pipeline.ask(question)
+            answer = pipeline.ask(question, answerer)
     except RagError as err:
         if streamed:
             print()
@@ -105,26 +104,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def answer_json(answer: Answer) -> dict:
-    """The --json object: question, answer, abstained, citations, passages, timings_ms."""
+    """The --json object: question, answer, short_answer, abstained, answerer, claims, citations,
+    passages, timings_ms."""
     return {
         "question": answer.question,
         "answer": answer.text,
+        "short_answer": answer.short_answer,
         "abstained": answer.abstained,
         "answerer": answer.answerer,
+        "claims": [asdict(c) for c in answer.claims],
         "citations": [asdict(c) for c in answer.citations],
-        "passages": [asdict(p) for p in answer.passages],
+        "passages": [{k: v for k, v in asdict(p).items() if k != "evidence"} for p in answer.passages],
         "timings_ms": answer.timings_ms,
     }
 
 
 def format_answer(answer: Answer, streamed: str | None = None) -> str:
-    """The answer, with "(unsupported)" after sentences no cited sentence backs, then the sources:
-    two lines each, whatever characters the file name, title or quote hold.
+    """The answer, claim by claim with its markers and "(unsupported)" after a claim its cited
+    passages do not back, then the sources: two lines each, whatever characters the file name,
+    title or quote hold.
 
     `streamed` is the model's raw text, already printed; the checked answer is printed again only
     when it differs (markers added or normalised, a cut-off sentence dropped, flags).
     """
-    text = _flag_unsupported(answer)
+    text = " ".join(
+        claim.text
+        + (f" [{', '.join(map(str, claim.labels))}]" if claim.labels else "")
+        + (" (unsupported)" if claim.supported is False else "")
+        for claim in answer.claims
+    )
     lines = [text] if streamed is None or text != streamed.strip() else []
     if streamed is not None and lines:
         lines.insert(0, "Checked answer:")
@@ -147,48 +155,6 @@ def printable(text: str) -> str:
     )
 
 
-def _flag_unsupported(answer: Answer) -> str:
-    """answer.text with " (unsupported)" after each marker whose citations were all found unsupported.
-
-    The citations come in the order of the labels of the markers in the text (rag.citations).
-    """
-    if not any(c.supported is False for c in answer.citations):
-        return answer.text
-    from rag.citations import find_markers
-
-    pieces, cursor, queue = [], 0, list(answer.citations)
-    for end, labels in find_markers(answer.text):
-        mine, queue = queue[: len(labels)], queue[len(labels) :]
-        pieces.append(answer.text[cursor:end])
-        if mine and all(c.supported is False for c in mine):
-            pieces.append(" (unsupported)")
-        cursor = end
-    pieces.append(answer.text[cursor:])
-    return "".join(pieces)
-
-
-def progress_bar(label: str) -> Callable[[int, int], None]:
-    """A progress callback for stderr: a redrawn bar on a terminal, else a line each time another
-    tenth of the way is done (the steps need not divide the total)."""
-    tty = sys.stderr.isatty()
-    tenths_shown = [0]
-
-    def draw(done: int, total: int) -> None:
-        if tty:
-            width = 30
-            filled = width * done // max(total, 1)
-            print(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
-            if done >= total:
-                print(file=sys.stderr)
-            return
-        tenths = 10 * done // max(total, 1)
-        if tenths > tenths_shown[0]:
-            print(f"{label}: {done}/{total}", file=sys.stderr, flush=True)
-        tenths_shown[0] = 0 if done >= total else max(tenths, tenths_shown[0])  # a new run starts again
-
-    return draw
-
-
 def note(line: str) -> None:
     """One line to stderr for something the user should know that is not an error."""
     print(f"note: {line}.", file=sys.stderr, flush=True)
@@ -196,7 +162,7 @@ def note(line: str) -> None:
 
 def interrupted(index_dir: Path | None) -> int:
     """Ctrl-C: one line saying what is left (nothing is half-saved), and the shell's code for SIGINT."""
-    from rag.store import POINTER
+    from rag.disk import POINTER
 
     if index_dir is None:
         line = "interrupted"
@@ -211,7 +177,7 @@ def interrupted(index_dir: Path | None) -> int:
 def print_report(report, quiet: bool) -> None:
     for source, reason in report.skipped:
         print(f"warning: skipped {printable(source)}: {printable(reason)}", file=sys.stderr)
-    for line in report.messages:
+    for line in report.notes:  # why a rebuild happened was said when it began (`notify`)
         note(line)
     if report.changed and not quiet:
         print(report.summary(), file=sys.stderr)

@@ -21,7 +21,7 @@ import numpy as np
 from rag.embedding import Embedder
 from rag.lexical import restates, terms, weighted_overlap
 from rag.prompts import NOT_FOUND
-from rag.records import Citation, Passage
+from rag.records import Citation, Claim, Passage
 from rag.sentences import is_interrogative, split_sentences
 
 #: Support score weights: meaning (cosine) and words (idf-weighted overlap) count equally. Similar
@@ -47,14 +47,6 @@ _TRAILING_PUNCT = re.compile(r"""[ \t]*[.!?;:,]+['"’”)]*""")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 # Ranges longer than this are not expanded (nobody cites [1-500]; k is small).
 _MAX_RANGE = 100
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One sentence of an answer, without its marker, and the passage labels it cites."""
-
-    text: str
-    labels: tuple[int, ...]
 
 
 def parse_labels(marker: str) -> tuple[int, ...]:
@@ -117,11 +109,6 @@ def complete_part(answer: str) -> str:
     return answer[: tail.end() if tail else runs[-1].end()]
 
 
-def format_claims(claims: list[Claim]) -> str:
-    """The answer text in canonical form: each sentence followed by " [n, m]"."""
-    return " ".join(f"{c.text} [{', '.join(map(str, c.labels))}]" if c.labels else c.text for c in claims)
-
-
 def specifics(claim: str) -> list[str]:
     """The names and numbers of a claim: capitalised words after its first word, and words with digits."""
     found = []
@@ -155,9 +142,9 @@ def _sentences(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class CitedAnswer:
-    text: str  # canonical text: every sentence ends with its marker
+    claims: tuple[Claim, ...]  # each with its labels and whether a cited sentence supports it
     abstained: bool
-    citations: tuple[Citation, ...]  # in the order of the markers in `text`
+    citations: tuple[Citation, ...]  # in claim order, then label order
 
 
 class SupportChecker:
@@ -174,7 +161,7 @@ class SupportChecker:
         """Support of every sentence for every claim: shape (len(claims), len(sentences))."""
         if not claims or not sentences:
             return np.zeros((len(claims), len(sentences)), dtype=np.float32)
-        meaning = self.embedder.encode(claims) @ self.embedder.encode_remembered(sentences).T
+        meaning = self.embedder.encode_sentences(claims) @ self.embedder.encode_sentences(sentences).T
         sentence_terms = [terms(s) for s in sentences]
         sentence_words = [_word_set(s) for s in sentences]
         words = np.zeros_like(meaning)
@@ -199,7 +186,7 @@ class SupportChecker:
         claims = [Claim(c.text, tuple(n for n in c.labels if n in by_label)) for c in claims]
         kept = [c for c in claims if not is_refusal(c.text)]
         if not kept:
-            return CitedAnswer(NOT_FOUND, True, ())
+            return CitedAnswer((Claim(NOT_FOUND),), True, ())
         # Every sentence of every passage, with its offsets into the article.
         spans = [(p, p.start + s, p.start + e) for p in passages for s, e in split_sentences(p.text)]
         texts = [p.text[start - p.start : end - p.start] for p, start, end in spans]
@@ -210,6 +197,7 @@ class SupportChecker:
         final: list[Claim] = []
         for i, claim in enumerate(kept):
             labels = claim.labels
+            mine = len(citations)
             if not labels and any(backs):
                 # No marker: attach the passage holding the best-supporting sentence.
                 labels = (spans[int(np.argmax(support[i]))][0].n,)
@@ -229,9 +217,11 @@ class SupportChecker:
                         start=start,
                         end=end,
                         quote=texts[j],
+                        claim=i,
                         supported=score >= self.threshold,
                         support=round(score, 3),
                     )
                 )
-            final.append(Claim(claim.text, labels))
-        return CitedAnswer(format_claims(final), False, tuple(citations))
+            # A claim stands when some passage it cites has a sentence that backs it.
+            final.append(Claim(claim.text, labels, any(c.supported for c in citations[mine:])))
+        return CitedAnswer(tuple(final), False, tuple(citations))

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.bm25 import TermStats
 from rag.citations import SupportChecker, complete_part
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.lexical import terms, weighted_overlap
 from rag.prompts import ELLIPSIS, NOT_FOUND, PASSAGE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from rag.records import Answer, Passage
-from rag.retrieve import Retrieval
 from rag.sentences import split_sentences
 from rag.settings import Settings
 
@@ -262,14 +262,14 @@ def strict_grammar(labels: tuple[int, ...], max_chars: int) -> str:
 class LlamaAnswerer:
     """Writes a cited answer with a local GGUF model; construction is cheap, the model loads on use."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, idf: Callable[[str], float] | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, term_stats: TermStats | None = None) -> None:
         if settings.model_path is None:
             raise ValueError("LlamaAnswerer needs settings.model_path")
         self.settings = settings
         self.path = check_model_file(settings.model_path)
         self.name = f"llama.cpp:{self.path.name}"
-        self.idf = idf
-        self.checker = SupportChecker(embedder, idf, settings.support_threshold)
+        self.idf = term_stats.idf if term_stats is not None else None
+        self.checker = SupportChecker(embedder, self.idf, settings.support_threshold)
 
     @property
     def llm(self) -> Llama:
@@ -282,7 +282,7 @@ class LlamaAnswerer:
         limit = s.n_ctx - s.max_tokens
         return build_prompt(question, passages, template.render, template.count, s.max_prompt_tokens, limit, self.idf)
 
-    def stream(self, question: str, retrieval: Retrieval) -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: tuple[Passage, ...]) -> Iterator[str | Answer]:
         """Yields the model's text pieces as they come, then the checked `Answer`."""
         from llama_cpp import LlamaGrammar
 
@@ -290,7 +290,7 @@ class LlamaAnswerer:
         started = time.perf_counter()
         llm = self.llm
         loaded = time.perf_counter()
-        prompt = self.prompt(question, retrieval.passages)
+        prompt = self.prompt(question, passages)
         options: dict = {"max_tokens": s.max_tokens, "temperature": s.temperature, "stream": True}
         if s.strict:
             # At least one character per token (byte-level tokenizers), more for real vocabularies.
@@ -315,7 +315,7 @@ class LlamaAnswerer:
         text = "".join(pieces)
         if finish == "length":
             text = complete_part(text)  # cut at max_tokens: keep the sentences that got their marker
-        shown = tuple(p for p in retrieval.passages if p.n in prompt.labels)
+        shown = tuple(p for p in passages if p.n in prompt.labels)
         cited = self.checker.cite(text, shown, question)
         done = time.perf_counter()
         timings = {
@@ -327,10 +327,10 @@ class LlamaAnswerer:
         }
         yield Answer(
             question=question,
-            text=cited.text,
+            claims=cited.claims,
             abstained=cited.abstained,
             citations=cited.citations,
-            passages=retrieval.passages,
+            passages=passages,
             answerer=self.name,
             timings_ms={k: round(v * 1000, 1) for k, v in timings.items()},
         )

@@ -28,12 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(
             docs_dir=args.docs_dir, index_dir=args.index_dir, embedding_model=args.embedding_model
         )
-        from rag.ask import note, print_report, progress_bar
+        from rag.ask import note, print_report
         from rag.pipeline import Pipeline
+        from rag.progress import indexing
 
-        report = Pipeline(settings).refresh(
-            rebuild=args.rebuild, progress=progress_bar("Embedding chunks"), on_wait=note
-        )
+        report = Pipeline(settings, reranker=None).refresh(rebuild=args.rebuild, progress=indexing(), notify=note)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

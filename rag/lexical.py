@@ -1,8 +1,7 @@
-"""Word-level matching: the BM25 index over chunks, and the term weights the answerers share.
+"""Word-level matching: the terms BM25 indexes (`rag.bm25`) and the overlaps the answerers weigh.
 
 Terms are lower-cased words without English stopwords, Snowball-stemmed (PyStemmer), so
-"negotiations" matches "negotiating". BM25 scoring is bm25s (Lucene variant, k1=1.5, b=0.75).
-Accents are dropped ("Erdoğan" and "erdogan" are one term). Two terms of five letters or more
+"negotiations" matches "negotiating". Accents are dropped ("Erdoğan" and "erdogan" are one term). Two terms of five letters or more
 count as one word when they share a beginning that lacks at most one letter of the shorter
 ("zelenski"/"zelenskyy", "russia"/"russian"). It does not do phrase matching or synonyms.
 """
@@ -10,22 +9,17 @@ count as one word when they share a beginning that lacks at most one letter of t
 from __future__ import annotations
 
 import functools
-import math
 import os
-import re
-from collections.abc import Callable
-from pathlib import Path
 
-import bm25s
-import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
 from rag.sentences import words
 
-_WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
-
-STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(
+# Lucene's 33 English stopwords, then the question words and contractions that say nothing about
+# which sentence answers.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+    "these they this to was will with "
     "s t don doesn didn isn wasn won what which who whom whose when where why how also would could "
     "did does said says".split()
 )
@@ -50,107 +44,6 @@ def terms(text: str) -> list[str]:
         if word and word not in STOPWORDS:
             found.append(_stem(word))
     return found
-
-
-class Bm25Index:
-    """BM25 over a fixed list of texts, plus document frequencies for term weighting."""
-
-    def __init__(self, model: bm25s.BM25, n_docs: int) -> None:
-        self._model = model
-        self.n_docs = n_docs
-        vocab = model.vocab_dict
-        self._vocab: dict[str, int] = {t: i for t, i in vocab.items() if isinstance(t, str)}
-        # Document frequency of each vocabulary term: the non-zeros of its column in the score matrix.
-        indptr = np.asarray(model.scores["indptr"])
-        self._df = np.diff(indptr)
-        self._by_prefix: dict[str, list[str]] | None = None
-
-    @classmethod
-    def build(cls, texts: list[str]) -> Bm25Index:
-        model = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
-        corpus_terms = [terms(t) or ["\x00empty"] for t in texts]
-        model.index(corpus_terms, show_progress=False)
-        return cls(model, len(texts))
-
-    def save(self, folder: Path) -> None:
-        self._model.save(str(folder), show_progress=False)
-
-    @classmethod
-    def load(cls, folder: Path, n_docs: int) -> Bm25Index:
-        return cls(bm25s.BM25.load(str(folder)), n_docs)
-
-    @property
-    def stored_docs(self) -> int:
-        """How many documents the saved statistics say they cover (checked against `n_docs` on load)."""
-        return int(self._model.scores["num_docs"])
-
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every document for `query` (zeros where no term matches)."""
-        known = [t for t in terms(query) if t in self._vocab]
-        if not known:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self._model.get_scores(known), dtype=np.float32)
-
-    def idf(self, term: str) -> float:
-        """Inverse document frequency of a stemmed term; a term the corpus lacks gets the maximum."""
-        index = self._vocab.get(term)
-        df = int(self._df[index]) if index is not None and index < len(self._df) else 0
-        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
-
-    def known(self, term: str) -> bool:
-        index = self._vocab.get(term)
-        return index is not None and index < len(self._df) and self._df[index] > 0
-
-    def spelled_as(self, term: str) -> str:
-        """The corpus's own term for `term`: itself when known, else a known term it is
-        `similar` to (the most frequent), else itself."""
-        if self.known(term) or len(term) < _MIN_SIMILAR:
-            return term
-        if self._by_prefix is None:
-            self._by_prefix = {}
-            for known in self._vocab:
-                if len(known) >= _MIN_SIMILAR and self.known(known):
-                    self._by_prefix.setdefault(known[:_MIN_SIMILAR], []).append(known)
-        matches = [k for k in self._by_prefix.get(term[:_MIN_SIMILAR], []) if similar(term, k)]
-        return max(matches, key=lambda k: (self._df[self._vocab[k]], k)) if matches else term
-
-
-def question_weights(
-    question: str,
-    idf: Callable[[str], float],
-    name_boost: float = 2.0,
-    known_names: set[str] = frozenset(),
-    spelled_as: Callable[[str], str] = lambda t: t,
-) -> dict[str, float]:
-    """Each term of the question with its weight: its idf, times `name_boost` for names. A name
-    is a capitalised word after the first, or a term in `known_names` (names as the articles
-    write them, so a lower-case question gets the boost too). In a small corpus the names that
-    tell two sentences apart ("Russia" or "Ukraine") occur everywhere and get almost no idf of
-    their own. `spelled_as` maps a term onto the corpus's spelling of it ("zelenski" onto
-    "zelenskyy") before it is weighed."""
-    names: set[str] = set(known_names)
-    for i, match in enumerate(_WORD_RE.finditer(question)):
-        if i > 0 and match.group()[0].isupper():
-            names.update(spelled_as(t) for t in terms(match.group()))
-    weights: dict[str, float] = {}
-    for t in map(spelled_as, terms(question)):
-        weights[t] = idf(t) * (name_boost if t in names else 1.0)
-    return weights
-
-
-def name_terms(sentences: list[str]) -> set[str]:
-    """Terms written with a capital inside a sentence at least 60% of the times they occur in
-    `sentences`: the names and places of those sentences."""
-    capitalised: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    for sentence in sentences:
-        for i, match in enumerate(_WORD_RE.finditer(sentence)):
-            word = match.group()
-            for t in terms(word):
-                seen[t] = seen.get(t, 0) + 1
-                if i > 0 and word[0].isupper():
-                    capitalised[t] = capitalised.get(t, 0) + 1
-    return {t for t, n in capitalised.items() if n >= 0.6 * seen[t]}
 
 
 def coverage(weights: dict[str, float], text_terms: list[str]) -> float:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag.articles import check_size, read_article
 from rag.errors import RagError
-from rag.store import Index
+from rag.store import Store
 
 #: Extensions an upload may have (a subset of what the indexer reads).
 UPLOAD_EXTENSIONS = (".txt", ".md", ".html")
@@ -73,7 +73,7 @@ def save_upload(docs_dir: Path, name: str, data: bytes, max_file_mb: float, over
     return target
 
 
-def list_articles(index: Index) -> list[ArticleRow]:
+def list_articles(index: Store) -> list[ArticleRow]:
     """The indexed articles, by file name: title, file and how many chunks it was split into."""
     return [
         ArticleRow(title=entry.get("title") or source, source=source, chunks=int(entry.get("chunks", 0)))

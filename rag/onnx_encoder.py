@@ -52,12 +52,16 @@ def exportable(model_dir: Path) -> bool:
 
 def export(model_dir: Path, path: Path) -> None:
     """Writes the ONNX graph of the model in `model_dir` to `path` (via a temporary file)."""
+    import warnings
+
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
     shape = pipeline_of(model_dir)
     if shape is None:
         raise ValueError(f"{model_dir} is not a model this exporter covers")
+    transformers_logging.disable_progress_bar()
     transformer = AutoModel.from_pretrained(str(model_dir)).eval()
 
     class SentenceVector(torch.nn.Module):
@@ -79,7 +83,9 @@ def export(model_dir: Path, path: Path) -> None:
     ids = torch.tensor([[101, 7592, 2088, 102]])
     axes = {0: "texts", 1: "tokens"}
     partial = path.with_name(path.name + ".partial")
-    with torch.no_grad():
+    # The tracer warns about shapes it treats as constants; the axes below are dynamic all the same.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(
             SentenceVector(),
             (ids, torch.ones_like(ids), torch.zeros_like(ids)),

@@ -1,9 +1,15 @@
-"""`Pipeline.ask(question) -> Answer` and its streaming twin: the one place that wires the stages.
+"""`Pipeline.stream(question, answerer)`: the one place that wires the stages of a question.
 
-A `Pipeline` owns the embedder, the loaded index and the answerer for one `Settings`, so the CLI,
-the UI and the eval all answer the same way. Construction is cheap; the index loads (and is
-refreshed from the docs folder) on first use, and the models load when first needed. It does not
-watch the docs folder: call `refresh()` after changing it.
+    hits = search(question)              dense and BM25 candidates, fused, keyed by chunk id
+    hits = reranker(question, hits)      the trained reader reorders them (when one is configured)
+    passages = label(hits, k)            merge overlaps, cut to k, assign [1]..[k]: the closed set
+    answerer.stream(question, passages)  pieces of text as they are made, then the `Answer`
+
+A `Pipeline` owns the loaded index (`Store`) and the query embedder for one `Settings`; the
+answerer is a parameter, made once by `make_answerer`, so one index in memory serves every answerer
+(the UI keeps a few). The index loads (and is brought up to date with the docs folder) on first use
+or on `refresh()`; models load when first needed. A new ranking stage is one callable
+`(question, hits) -> hits` passed as `reranker`. It does not watch the docs folder.
 """
 
 from __future__ import annotations
@@ -12,15 +18,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Protocol
 
 from rag.embedding import Embedder
 from rag.errors import RagError, UsageError
-from rag.extractive import ExtractiveAnswerer
-from rag.indexer import UpdateReport, update
-from rag.records import Answer
-from rag.retrieve import Retrieval, retrieve
+from rag.ingest import Progress, UpdateReport, update
+from rag.records import Answer, Hit, Passage
+from rag.retrieve import label, search
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from rag.store import Index
+from rag.store import Store
+
+Reranker = Callable[[str, list[Hit]], list[Hit]]
+
+
+class Answerer(Protocol):
+    name: str
+
+    def stream(self, question: str, passages: tuple[Passage, ...]) -> Iterator[str | Answer]:
+        """Pieces of the answer's text as they are made, then the complete `Answer`."""
+        ...
 
 
 def check_question(question: str) -> str:
@@ -39,73 +55,117 @@ def check_question(question: str) -> str:
     return question
 
 
+def default_reranker(settings: Settings) -> Reranker | None:
+    """The shipped reader as the reranking stage, unless `settings.rerank` is off."""
+    if not settings.rerank:
+        return None
+    from rag.reader import Reader
+    from rag.rerank import ReaderReranker
+
+    return ReaderReranker(Reader(), settings.rerank_depth)
+
+
+def make_answerer(settings: Settings, pipeline: Pipeline) -> Answerer:
+    """The reader answerer, or the llama.cpp answerer when `settings.model_path` names a model."""
+    if settings.model_path is None:
+        from rag.answer import ReaderAnswerer
+        from rag.reader import Reader
+
+        return ReaderAnswerer(Reader(), settings.abstain_threshold, settings.short_answer_threshold)
+    from rag.generate import LlamaAnswerer  # llama_cpp loads only when a model is chosen
+
+    return LlamaAnswerer(settings, pipeline.embedder, pipeline.term_stats)
+
+
 class Pipeline:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, reranker: Reranker | None | str = "default") -> None:
         self.settings = settings
-        self.embedder = Embedder(settings.embedding_model, settings.embed_batch_size)
-        self._index: Index | None = None
+        self.reranker = default_reranker(settings) if reranker == "default" else reranker
+        self._store: Store | None = None
+        self._embedder: Embedder | None = None
         self._lock = threading.Lock()  # one index update at a time; readers use the last complete index
 
     @property
-    def index(self) -> Index:
-        if self._index is None:
+    def store(self) -> Store:
+        if self._store is None:
             self.refresh()
-        assert self._index is not None
-        return self._index
+        assert self._store is not None
+        return self._store
+
+    @property
+    def embedder(self) -> Embedder:
+        """The query embedder: the ONNX graph the index names when it is there, else torch."""
+        store = self.store
+        if self._embedder is None:
+            record = store.manifest.get("encoder")
+            graph = self.settings.index_dir / record["file"] if record else None
+            usable = graph is not None and graph.is_file() and self.settings.embedding_backend == "auto"
+            self._embedder = Embedder(
+                self.settings.embedding_model, self.settings.embed_batch_size, graph if usable else None
+            )
+        return self._embedder
+
+    @property
+    def term_stats(self):
+        return self.store.term_stats
 
     def refresh(
         self,
         rebuild: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-        on_wait: Callable[[str], None] | None = None,
+        progress: Callable[[Progress], None] | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> UpdateReport:
-        """Brings the on-disk index up to date with the docs folder and loads it (see `rag.indexer`)."""
+        """Brings the on-disk index up to date with the docs folder and loads it (see `rag.ingest`)."""
         with self._lock:
-            index, report = update(self.settings, self.embedder, rebuild, progress, on_wait)
-            self._index = index
+            store, report = update(self.settings, rebuild, progress, notify)
+            if self._store is None or store.manifest.get("encoder") != self._store.manifest.get("encoder"):
+                self._embedder = None
+            self._store = store
             return report
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        settings = self.settings if k is None else replace(self.settings, k=k)
-        return retrieve(check_question(question), self.index, self.embedder, settings)
+    def passages(self, question: str, k: int | None = None) -> tuple[Passage, ...]:
+        """The labelled passages for `question`: search, rerank, label."""
+        return self._passages(check_question(question), k, {})
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, answerer: Answerer, k: int | None = None) -> Answer:
         """Answers `question` from the indexed articles, with citations, or abstains."""
         answer = None
-        for event in self.stream(question, k):
+        for event in self.stream(question, answerer, k):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
-        """Yields pieces of answer text as they are made, then the complete `Answer`."""
+    def stream(self, question: str, answerer: Answerer, k: int | None = None) -> Iterator[str | Answer]:
+        """Yields pieces of answer text as they are made, then the complete `Answer` with timings."""
         question = check_question(question)
+        timings: dict[str, float] = {}
         started = time.perf_counter()
-        index = self.index
-        loaded = time.perf_counter()
-        retrieval = self.retrieve(question, k)
-        retrieved = time.perf_counter()
-        if self.settings.model_path is None:
-            answerer = ExtractiveAnswerer(self.embedder, index.bm25, self.settings.abstain_threshold)
-            answer = answerer.answer(question, retrieval)
-            yield answer.text
-        else:
-            from rag.generate import LlamaAnswerer  # llama_cpp loads only when a model is chosen
-
-            answer = None
-            for event in LlamaAnswerer(self.settings, self.embedder, index.bm25.idf).stream(question, retrieval):
-                if isinstance(event, Answer):
-                    answer = event
-                else:
-                    yield event
-            assert answer is not None
-        done = time.perf_counter()
-        timings = {
-            "index": (loaded - started) * 1000,
-            "retrieve": (retrieved - loaded) * 1000,
-            "answer": (done - retrieved) * 1000,
-            "total": (done - started) * 1000,
-        }
-        timings = answer.timings_ms | timings  # the llama.cpp answerer adds its stages
+        passages = self._passages(question, k, timings)
+        answer = None
+        for event in answerer.stream(question, passages):
+            if isinstance(event, Answer):
+                answer = event
+            else:
+                yield event
+        assert answer is not None
+        now = time.perf_counter()
+        timings["answer"] = (now - started) * 1000 - sum(timings.values())
+        timings["total"] = (now - started) * 1000
+        timings = answer.timings_ms | timings  # the llama.cpp answerer adds its own stages
         yield replace(answer, timings_ms={name: round(ms, 1) for name, ms in timings.items()})
+
+    def _passages(self, question: str, k: int | None, timings: dict[str, float]) -> tuple[Passage, ...]:
+        clock = time.perf_counter()
+        store = self.store
+        hits = search(question, store, self.embedder, self.settings)
+        timings["search"] = _since(clock)
+        if self.reranker is not None:
+            clock = time.perf_counter()
+            hits = self.reranker(question, hits)
+            timings["rerank"] = _since(clock)
+        return label(hits, k or self.settings.k)
+
+
+def _since(clock: float) -> float:
+    return (time.perf_counter() - clock) * 1000

@@ -1,4 +1,5 @@
-"""The records that travel through the pipeline: Article, Chunk, Passage, Citation, Answer.
+"""The records that travel through the pipeline: Article, Chunk, Hit, Evidence, Passage, Claim,
+Citation, Answer.
 
 All are frozen. Ids derive from content, so re-reading the same text yields the same ids. Every
 `start`/`end` is a character offset into `Article.text`, the decoded text of the source file, and
@@ -48,6 +49,38 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A sentence of an article that the reader read for one question, and what it made of it."""
+
+    start: int  # the sentence, as offsets into the article
+    end: int
+    text: str
+    probability: float  # that the sentence answers the question
+    answer_start: int  # the short answer inside it, as offsets into the article
+    answer_end: int
+    answer_probability: float  # the reader's confidence in that span
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A candidate chunk for one question, before passages are labelled.
+
+    `score` orders the hits: the fused retrieval score, or the reranker's score once one has run.
+    """
+
+    chunk: Chunk
+    score: float
+    fused_score: float  # reciprocal rank fusion of the two rankings below
+    dense_rank: int | None  # 1-based rank by meaning, None when outside that ranking's depth
+    lexical_rank: int | None  # 1-based BM25 rank, None likewise
+    evidence: tuple[Evidence, ...] = ()  # the chunk's sentences a reranker read, best first
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved piece of an article, labelled [n] for citation (n counts from 1)."""
 
@@ -58,12 +91,23 @@ class Passage:
     start: int
     end: int
     text: str
-    score: float  # fused retrieval score: higher is better, comparable within one question only
+    score: float  # the score of its best hit: higher is better, comparable within one question only
+    evidence: tuple[Evidence, ...] = ()  # sentences of the passage a reranker read, best first
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer: its text without markers, the passage labels it cites, and
+    whether the cited passages were found to support it (None when not checked)."""
+
+    text: str
+    labels: tuple[int, ...] = ()
+    supported: bool | None = None
 
 
 @dataclass(frozen=True)
 class Citation:
-    """A [n] marker in an answer and the exact sentence of passage n that backs it."""
+    """A [n] marker of one claim and the exact sentence of passage n that backs it."""
 
     n: int
     doc_id: str
@@ -72,17 +116,31 @@ class Citation:
     start: int
     end: int
     quote: str
-    # Whether the quoted sentence supports the answer sentence; None when not checked.
+    claim: int = 0  # index of the claim (in Answer.claims) this citation backs
+    # Whether the quoted sentence supports the claim; None when not checked.
     supported: bool | None = None
     support: float | None = None  # the support score the check computed
+    score: float | None = None  # the reader's probability that the quote answers the question
 
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer made of claims; `text` is derived from them, markers in canonical form."""
+
     question: str
-    text: str
+    claims: tuple[Claim, ...]
     abstained: bool
     citations: tuple[Citation, ...]
     passages: tuple[Passage, ...]
-    answerer: str  # "extractive" or "llama.cpp:<model file name>"
+    answerer: str  # "reader" or "llama.cpp:<model file name>"
+    short_answer: str | None = None  # the reader's short answer, when it gave one
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def text(self) -> str:
+        return format_claims(self.claims)
+
+
+def format_claims(claims: tuple[Claim, ...] | list[Claim]) -> str:
+    """Claims as answer text in canonical form: each claim followed by " [n, m]" when it cites."""
+    return " ".join(f"{c.text} [{', '.join(map(str, c.labels))}]" if c.labels else c.text for c in claims)

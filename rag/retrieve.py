@@ -1,84 +1,82 @@
-"""Question → ranked `Passage`s: dense (FAISS) and BM25 candidates fused by reciprocal rank fusion.
+"""Question → `Hit`s (dense and BM25 candidates, fused), and `label(hits, k)` → `Passage`s [1]..[k].
 
-Each retriever proposes `settings.candidates` chunks; a chunk's fused score is the sum over
-retrievers of 1 / (rrf_k + rank). Chunks of one article that overlap (they share sentences by
-construction) merge into one passage at the better rank, so the k passages are k distinct
-stretches of text. It does not rerank with a cross-encoder or decide whether to answer.
+`search` asks the store for `settings.candidates` chunks by meaning and as many by words, and fuses
+the two rankings by reciprocal rank fusion: a chunk's fused score is the sum over the rankings it is
+in of 1 / (rrf_k + rank). Every hit keeps both ranks. `label` is the one place where the closed set
+of citation labels is made: in hit order, chunks of one article that overlap (they share sentences
+by construction) merge into one passage at the better hit's place, and the first k distinct
+passages get the labels 1..k. Neither reranks nor decides whether to answer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
+from collections.abc import Sequence
 
 from rag.embedding import Embedder
-from rag.records import Chunk, Passage
+from rag.records import Chunk, Evidence, Hit, Passage
 from rag.settings import Settings
-from rag.store import Index
+from rag.store import Store
 
 
-@dataclass(frozen=True)
-class Retrieval:
-    passages: tuple[Passage, ...]
-    query_vector: np.ndarray  # the question's unit vector, reused by the answerers
-
-
-def retrieve(question: str, index: Index, embedder: Embedder, settings: Settings) -> Retrieval:
-    query_vector = embedder.encode([question])[0]
-    n = len(index.chunks)
-    depth = min(settings.candidates, n)
-    _, dense_rows = index.vectors.search(query_vector[None, :], depth)
-    dense = [int(r) for r in dense_rows[0] if r >= 0]
-    bm25_scores = index.bm25.scores(question)
-    lexical = _top_rows(bm25_scores, depth)
+def search(question: str, store: Store, embedder: Embedder, settings: Settings) -> list[Hit]:
+    """The fused candidates for `question`, best first (ties by chunk id)."""
+    depth = settings.candidates
+    dense = [chunk_id for chunk_id, _ in store.search_dense(embedder.encode_query(question), depth)]
+    lexical = [chunk_id for chunk_id, _ in store.search_lexical(question, depth)]
     fused = reciprocal_rank_fusion([dense, lexical], settings.rrf_k)
-    ranked = sorted(fused, key=lambda row: (-fused[row], row))
-    passages = merge_overlapping([(index.chunks[r], fused[r]) for r in ranked], settings.k)
-    return Retrieval(passages=tuple(passages), query_vector=query_vector)
+    dense_rank = {c: r for r, c in enumerate(dense, start=1)}
+    lexical_rank = {c: r for r, c in enumerate(lexical, start=1)}
+    ranked = sorted(fused, key=lambda c: (-fused[c], c))
+    return [
+        Hit(
+            chunk=store.get(c),
+            score=fused[c],
+            fused_score=fused[c],
+            dense_rank=dense_rank.get(c),
+            lexical_rank=lexical_rank.get(c),
+        )
+        for c in ranked
+    ]
 
 
-def _top_rows(scores: np.ndarray, depth: int) -> list[int]:
-    """Rows of the `depth` highest positive scores, best first (ties by row)."""
-    positive = np.flatnonzero(scores > 0)
-    if len(positive) > depth:
-        positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]
-    return sorted(positive.tolist(), key=lambda r: (-scores[r], r))
-
-
-def reciprocal_rank_fusion(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
     """Sum over rankings of 1 / (k + rank), rank counting from 1."""
-    fused: dict[int, float] = {}
+    fused: dict[str, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
     return fused
 
 
-def merge_overlapping(ranked: list[tuple[Chunk, float]], k: int) -> list[Passage]:
-    """The first `k` distinct passages from chunks in rank order, overlapping chunks merged.
+def label(hits: Sequence[Hit], k: int) -> tuple[Passage, ...]:
+    """The first `k` distinct passages from `hits` in order, overlapping chunks merged, labelled 1..k.
 
     A chunk that overlaps a chosen passage of the same article widens that passage instead of
-    taking a new slot; the passage keeps its better score.
+    taking a new label (one that bridges two chosen passages joins them at the first one's place);
+    the passage keeps its first hit's score. Evidence of merged hits is pooled.
     """
-    groups: list[list[Chunk]] = []
-    scores: list[float] = []
-    for chunk, score in ranked:
-        for group in groups:
-            if group[0].doc_id == chunk.doc_id and any(c.start < chunk.end and chunk.start < c.end for c in group):
-                group.append(chunk)
-                break
-        else:
-            if len(groups) == k:
-                continue
-            groups.append([chunk])
-            scores.append(score)
-    return [_passage(n, group, score) for n, (group, score) in enumerate(zip(groups, scores), start=1)]
+    groups: list[list[Hit]] = []
+    for hit in hits:
+        chunk = hit.chunk
+        touched = [g for g in groups if g[0].chunk.doc_id == chunk.doc_id and any(_overlap(h.chunk, chunk) for h in g)]
+        if touched:
+            first = touched[0]
+            first.append(hit)
+            for other in touched[1:]:
+                first.extend(other)
+            groups = [g for g in groups if not any(g is other for other in touched[1:])]
+        elif len(groups) < k:
+            groups.append([hit])
+    return tuple(_passage(n, group) for n, group in enumerate(groups, start=1))
 
 
-def _passage(n: int, group: list[Chunk], score: float) -> Passage:
-    """One passage spanning the union of `group`, whose chunks overlap and share an article."""
-    pieces = sorted(group, key=lambda c: c.start)
+def _overlap(a: Chunk, b: Chunk) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _passage(n: int, group: list[Hit]) -> Passage:
+    """One passage spanning the union of the group's chunks, which overlap and share an article."""
+    pieces = sorted((h.chunk for h in group), key=lambda c: c.start)
     text, end = pieces[0].text, pieces[0].end
     for chunk in pieces[1:]:
         # The group is connected by overlaps, so in start order no chunk begins past `end`.
@@ -86,6 +84,10 @@ def _passage(n: int, group: list[Chunk], score: float) -> Passage:
             text += chunk.text[end - chunk.start :]
             end = chunk.end
     first = pieces[0]
+    evidence: dict[tuple[int, int], Evidence] = {}
+    for hit in group:
+        for e in hit.evidence:
+            evidence.setdefault((e.start, e.end), e)
     return Passage(
         n=n,
         doc_id=first.doc_id,
@@ -94,5 +96,6 @@ def _passage(n: int, group: list[Chunk], score: float) -> Passage:
         start=first.start,
         end=end,
         text=text,
-        score=round(score, 6),
+        score=round(group[0].score, 6),
+        evidence=tuple(sorted(evidence.values(), key=lambda e: -e.probability)),
     )

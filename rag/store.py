@@ -1,67 +1,67 @@
-"""The on-disk index: FAISS vectors, the chunk table, BM25 statistics and a manifest, in generations.
+"""The index in memory: chunks, their vectors and their BM25 terms, all keyed by chunk id.
 
-Layout (see index/README.md): `CURRENT` names the live generation folder `gen-<nanoseconds>`, which
-holds `manifest.json`, `chunks.jsonl`, `vectors.faiss` and `bm25/`. The manifest records the docs
-folder the index was built from and the SHA-256 of every other file of its generation.
-
-`save` writes a whole new generation in a staging folder of its own, swaps `CURRENT` with one
-atomic rename and keeps the generation before it, so a crash mid-save leaves the live index in use
-and damage to the live index costs one generation. Only the holder of the writer lock
-(`rag.lock`) may save. `load` takes no lock: it checks that the parts agree (checksums, counts,
-ids) and raises `IndexDamaged` when they do not, after retrying a load that a save raced.
-It does not decide what to re-embed (`rag.indexer` does).
+`Store` is the one place that knows FAISS. Its methods are the whole interface the rest of the
+package uses: `search_dense`, `search_lexical`, `get`, `upsert`, `delete`, `term_stats`, plus
+`rag.disk.save`/`load` for the folder on disk. Chunk ids (16 hex digits) become FAISS ids by dropping their
+last bit, so no file has to list rows in any order. Another backend (Qdrant, Milvus, OpenSearch)
+is one class with these methods; it must keep the same ids, replace a file's chunks atomically on
+`upsert` (old ids of that file are deleted by the caller first), return unit-vector inner products
+as dense scores, and carry the `manifest` dict through save and load untouched, since the manifest
+is what tells a changed model, chunk size or format apart (`rag.ingest` checks it).
+It does not read files, chunk or embed: `rag.ingest` does, and calls `upsert` and `delete`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-import shutil
-import tempfile
-import time
-from collections import Counter
-from dataclasses import asdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from rag.errors import IndexDamaged, RagError
-from rag.lexical import Bm25Index
-from rag.records import Chunk, content_id
-
-# Raise when chunking or BM25 terms change: an index of another format is rebuilt, not mixed.
-FORMAT_VERSION = 3  # 3: BM25 terms without accents
-POINTER = "CURRENT"
-MANIFEST = "manifest.json"
-_GENERATION = re.compile(r"gen-\d+")
-#: Loads tried while saves keep switching CURRENT under the reader.
-LOAD_TRIES = 5
-# What reading a generation's files raises when they are truncated or garbled (faiss: RuntimeError;
-# numpy and bm25s: ValueError, EOFError; a short chunk row: TypeError, KeyError).
-_UNREADABLE = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, RuntimeError)
+from rag.bm25 import Bm25, TermStats
+from rag.records import Chunk
 
 
-class Index:
-    """A loaded index: chunks in vector order, their FAISS vectors, BM25, and the manifest."""
+def faiss_id(chunk_id: str) -> int:
+    """The 63-bit FAISS id of a chunk id (16 hex digits)."""
+    return int(chunk_id, 16) >> 1
 
-    def __init__(
-        self, manifest: dict, chunks: list[Chunk], vectors: object, bm25: Bm25Index, generation: str | None = None
-    ) -> None:
+
+class Store:
+    """Chunks with their unit vectors (FAISS inner product) and their BM25 terms."""
+
+    backend = "faiss-flat-ip"
+    precision = "float32"
+
+    def __init__(self, dimension: int, chunks: dict[str, Chunk], vectors, lexical: Bm25, manifest: dict) -> None:
+        self.dimension = dimension
+        self.chunks = chunks  # chunk id -> Chunk
+        self.vectors = vectors  # a faiss.IndexIDMap2 over an IndexFlatIP
+        self.lexical = lexical
         self.manifest = manifest
-        self.chunks = chunks
-        self.vectors = vectors  # a faiss.IndexFlatIP over unit vectors: inner product = cosine
-        self.bm25 = bm25
-        self.generation = generation  # the folder it was loaded from or saved to; None before saving
+        self.generation: str | None = None  # the folder it was loaded from or saved to
+        self._ids = {faiss_id(c): c for c in chunks}
 
-    @property
-    def embedding_model(self) -> str:
-        return self.manifest["embedding_model"]
+    @classmethod
+    def empty(cls, dimension: int, manifest: dict | None = None) -> Store:
+        import faiss
+
+        vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        return cls(dimension, {}, vectors, Bm25(), dict(manifest or {}))
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    # --- what the manifest says ------------------------------------------------------------------
 
     @property
     def files(self) -> dict[str, dict]:
-        return self.manifest["files"]
+        """Per article file (path relative to the docs folder): its hash, id, title and chunk count."""
+        return self.manifest.setdefault("files", {})
+
+    @property
+    def embedding_model(self) -> str | None:
+        return self.manifest.get("shape", {}).get("embedding_model")
 
     @property
     def docs_dir(self) -> Path | None:
@@ -69,254 +69,57 @@ class Index:
         recorded = self.manifest.get("docs_dir")
         return Path(recorded) if recorded else None
 
-    @classmethod
-    def build(
-        cls, embedding_model: str, docs_dir: Path, files: dict[str, dict], chunks: list[Chunk], vectors: np.ndarray
-    ) -> Index:
+    def chunk_ids_of(self, source: str) -> list[str]:
+        return [c.chunk_id for c in self.chunks.values() if c.source == source]
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def get(self, chunk_id: str) -> Chunk:
+        return self.chunks[chunk_id]
+
+    def search_dense(self, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
+        """The `depth` chunks closest in meaning to a unit `vector`: (chunk id, cosine), best first."""
+        depth = min(depth, self.vectors.ntotal)
+        if depth <= 0:
+            return []
+        scores, ids = self.vectors.search(np.ascontiguousarray(vector, dtype=np.float32)[None, :], depth)
+        return [(self._ids[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+
+    def search_lexical(self, question: str, depth: int) -> list[tuple[str, float]]:
+        """The `depth` best BM25 matches for `question`: (chunk id, score), best first."""
+        return [(self._ids[i], s) for i, s in self.lexical.search(question, depth)]
+
+    @property
+    def term_stats(self) -> TermStats:
+        return self.lexical.stats
+
+    # --- changes ---------------------------------------------------------------------------------
+
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray, texts: list[str]) -> None:
+        """Adds `chunks` with their unit vectors and the texts BM25 indexes (one of each per chunk),
+        replacing chunks already held under the same ids."""
+        if not (len(chunks) == len(vectors) == len(texts)):
+            raise ValueError("upsert needs one vector and one text per chunk")
+        if not chunks:
+            return
+        self.delete(c.chunk_id for c in chunks)
+        ids = np.array([faiss_id(c.chunk_id) for c in chunks], dtype=np.int64)
+        self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        self.lexical.upsert(ids.tolist(), texts)
+        for chunk, i in zip(chunks, ids.tolist()):
+            self.chunks[chunk.chunk_id] = chunk
+            self._ids[i] = chunk.chunk_id
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        """Removes the chunks `chunk_ids`; ids not held are ignored."""
         import faiss
 
-        dimension = int(vectors.shape[1])
-        flat = faiss.IndexFlatIP(dimension)
-        if len(vectors):
-            flat.add(vectors)
-        manifest = {
-            "format": FORMAT_VERSION,
-            "embedding_model": embedding_model,
-            "docs_dir": str(docs_dir.resolve()),
-            "dimension": dimension,
-            "files": files,
-            "chunks": len(chunks),
-        }
-        return cls(manifest, chunks, flat, Bm25Index.build([embed_text(c) for c in chunks]))
-
-    def all_vectors(self) -> np.ndarray:
-        return (
-            self.vectors.reconstruct_n(0, self.vectors.ntotal)
-            if self.vectors.ntotal
-            else np.zeros((0, self.vectors.d), dtype=np.float32)
-        )
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its article's title, then its text."""
-    return f"{chunk.title}\n{chunk.text}"
-
-
-# --- where the index lives -----------------------------------------------------------------------
-
-
-def check_location(index_dir: Path) -> None:
-    """Raises `RagError` when `index_dir` cannot hold an index: it is a file, or its CURRENT is a folder."""
-    if index_dir.exists() and not index_dir.is_dir():
-        raise RagError(f"The index folder {index_dir} is a file; pass --index-dir with a folder, or move the file.")
-    pointer = index_dir / POINTER
-    if pointer.is_dir():
-        raise RagError(f"{pointer} is a folder, not the index's pointer file; move it out of {index_dir}/.")
-
-
-def writable(index_dir: Path) -> bool:
-    """Whether this process can make `index_dir` (when missing) and write files in it, found by trying."""
-    folder = index_dir
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
-    except OSError:
-        return False
-    os.close(fd)
-    os.unlink(probe)
-    return True
-
-
-def generations(index_dir: Path) -> list[str]:
-    """The complete generation folders in `index_dir`, newest first."""
-    if not index_dir.is_dir():
-        return []
-    found = [p.name for p in index_dir.iterdir() if _GENERATION.fullmatch(p.name) and p.is_dir()]
-    return sorted(found, key=lambda name: int(name[4:]), reverse=True)
-
-
-# --- load ----------------------------------------------------------------------------------------
-
-
-def load(index_dir: Path) -> Index | None:
-    """The live index in `index_dir`; None when there is none, or only one of an older format.
-
-    Raises `IndexDamaged` when its parts disagree. A load that fails while a save switches
-    CURRENT is tried again with the new generation: a race is not damage.
-    """
-    for _ in range(LOAD_TRIES):
-        generation = read_pointer(index_dir)
-        if generation is None:
-            if generations(index_dir):
-                raise IndexDamaged(index_dir, f"{POINTER} is missing")
-            return None
-        try:
-            return load_generation(index_dir, generation)
-        except IndexDamaged:
-            if read_pointer(index_dir) == generation:
-                raise
-    raise RagError(f"The index in {index_dir}/ was replaced {LOAD_TRIES} times while being read; try again.")
-
-
-def read_pointer(index_dir: Path) -> str | None:
-    """The generation CURRENT names; None when there is no CURRENT. Raises `IndexDamaged` for garbage."""
-    try:
-        raw = (index_dir / POINTER).read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as err:
-        raise IndexDamaged(index_dir, f"{POINTER} cannot be read: {err.strerror}") from None
-    name = raw.decode("ascii", errors="replace").strip()
-    if not _GENERATION.fullmatch(name):
-        raise IndexDamaged(index_dir, f"{POINTER} does not name a generation")
-    return name
-
-
-def load_generation(index_dir: Path, generation: str) -> Index | None:
-    """The index saved in `index_dir/generation`, checked; None when it is of an older format."""
-    import faiss
-
-    folder = index_dir / generation
-
-    def damaged(what: str) -> IndexDamaged:
-        return IndexDamaged(index_dir, f"{generation}: {what}", generation)
-
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise damaged(f"{MANIFEST} is missing") from None
-    except (OSError, ValueError) as err:
-        raise damaged(f"{MANIFEST} is unreadable: {_first_line(err)}") from None
-    if not isinstance(manifest, dict):
-        raise damaged(f"{MANIFEST} is not an object")
-    if manifest.get("format") != FORMAT_VERSION:
-        return None
-    # Indexes saved before checksums were recorded are checked by counts and ids alone.
-    for name, digest in manifest.get("checksums", {}).items():
-        try:
-            if _sha256(folder / name) != digest:
-                raise damaged(f"{name} does not match its checksum")
-        except OSError:
-            raise damaged(f"{name} is missing or unreadable") from None
-    try:
-        with open(folder / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [Chunk(**json.loads(line)) for line in f]
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
-        bm25 = Bm25Index.load(folder / "bm25", len(chunks))
-        problem = disagreement(manifest, chunks, vectors, bm25)
-    except _UNREADABLE as err:
-        raise damaged(f"{type(err).__name__}: {_first_line(err)}") from None
-    if problem:
-        raise damaged(problem)
-    return Index(manifest, chunks, vectors, bm25, generation)
-
-
-def disagreement(manifest: dict, chunks: list[Chunk], vectors, bm25: Bm25Index) -> str | None:
-    """What does not agree between the parts of an index (counts, ids, offsets), or None."""
-    files = manifest["files"]
-    if manifest["chunks"] != len(chunks):
-        return f"the chunk table has {len(chunks)} rows, the manifest counts {manifest['chunks']}"
-    if vectors.ntotal != len(chunks) or vectors.d != manifest["dimension"]:
-        return f"vectors.faiss holds {vectors.ntotal} vectors of {vectors.d} dimensions for {len(chunks)} chunks"
-    if bm25.stored_docs != len(chunks):
-        return f"the BM25 statistics cover {bm25.stored_docs} chunks, not {len(chunks)}"
-    for row, c in enumerate(chunks):
-        entry = files.get(c.source)
-        if entry is None or entry["doc_id"] != c.doc_id:
-            return f"chunk row {row} belongs to no article of the manifest"
-        if c.chunk_id != content_id(c.doc_id, c.start, c.end) or len(c.text) != c.end - c.start:
-            return f"chunk row {row} does not match its id"
-    per_file = Counter(c.source for c in chunks)
-    wrong = [source for source, entry in files.items() if per_file[source] != entry["chunks"]]
-    if wrong:
-        return f"{wrong[0]} has {per_file[wrong[0]]} chunks in the table, {files[wrong[0]]['chunks']} in the manifest"
-    return None
-
-
-# --- save ----------------------------------------------------------------------------------------
-
-
-def save(index: Index, index_dir: Path, keep: str | None = None) -> str:
-    """Writes `index` as a new generation, makes it current in one atomic rename, and returns its name.
-
-    Afterwards every other generation is removed except `keep`, by default the one that was
-    current before (a repair names the intact one it started from), and so are staging folders
-    that crashed writers left behind. Call it holding `rag.lock.writer_lock`.
-    """
-    import faiss
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    if keep is None:
-        try:
-            keep = read_pointer(index_dir)
-        except IndexDamaged:
-            keep = None
-    _remove(index_dir, lambda p: p.name.endswith(".partial"))  # stale: only the lock holder writes
-    generation = f"gen-{time.time_ns()}"
-    staging = index_dir / f".{generation}-{os.getpid()}.partial"
-    staging.mkdir()
-    try:
-        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for chunk in index.chunks:
-                f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
-        index.bm25.save(staging / "bm25")
-        parts = sorted(p for p in staging.rglob("*") if p.is_file())
-        checksums = {p.relative_to(staging).as_posix(): _sha256(p) for p in parts}
-        manifest = {**index.manifest, "checksums": checksums}
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        _fsync_tree(staging)
-        staging.rename(index_dir / generation)
-        _replace_pointer(index_dir, generation)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    index.generation = generation
-    _remove(index_dir, lambda p: _GENERATION.fullmatch(p.name) is not None and p.name not in (generation, keep))
-    return generation
-
-
-def _replace_pointer(index_dir: Path, generation: str) -> None:
-    tmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        f.write(generation + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, index_dir / POINTER)
-    _fsync_dir(index_dir)
-
-
-def _remove(index_dir: Path, doomed) -> None:
-    for folder in index_dir.iterdir():
-        if folder.is_dir() and doomed(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else "no details"
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        held = [c for c in dict.fromkeys(chunk_ids) if c in self.chunks]
+        if not held:
+            return
+        ids = np.array([faiss_id(c) for c in held], dtype=np.int64)
+        self.vectors.remove_ids(faiss.IDSelectorBatch(ids))
+        self.lexical.delete(ids.tolist())
+        for chunk_id, i in zip(held, ids.tolist()):
+            del self.chunks[chunk_id]
+            del self._ids[i]

@@ -11,17 +11,15 @@ from hypothesis import strategies as st
 
 from rag.citations import (
     SUPPORT_THRESHOLD,
-    Claim,
     SupportChecker,
     complete_part,
     find_markers,
-    format_claims,
     parse_labels,
     split_claims,
 )
 from rag.embedding import Embedder
 from rag.prompts import NOT_FOUND
-from rag.records import Passage
+from rag.records import Claim, Passage, format_claims
 from rag.sentences import split_sentences
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_681fe9c43916d851.txt"
@@ -188,7 +186,7 @@ def test_cite_quotes_the_supporting_sentence_at_its_offsets(
     answer = "Vladimir Medinsky led Russia's delegation [2]. The talks take place at the Dolmabahçe Palace. [1, 7]"
     cited = checker.cite(answer, passages)
     assert not cited.abstained
-    assert cited.text == (
+    assert format_claims(cited.claims) == (
         "Vladimir Medinsky led Russia's delegation. [2] The talks take place at the Dolmabahçe Palace. [1]"
     )
     assert [c.n for c in cited.citations] == [2, 1]
@@ -202,7 +200,7 @@ def test_a_sentence_without_marker_gets_the_best_passage(
     checker: SupportChecker, passages: tuple[Passage, ...]
 ) -> None:
     cited = checker.cite("Medinsky led the Russian delegation.", passages)
-    assert cited.text == "Medinsky led the Russian delegation. [2]"
+    assert format_claims(cited.claims) == "Medinsky led the Russian delegation. [2]"
     assert cited.citations[0].n == 2 and cited.citations[0].supported is True
 
 
@@ -216,7 +214,7 @@ def test_a_sentence_nothing_supports_is_flagged(checker: SupportChecker, passage
 @pytest.mark.parametrize("answer", [NOT_FOUND, f"{NOT_FOUND} [1]", f"  {NOT_FOUND}\n", "", "[3]"])
 def test_the_refusal_sentence_abstains(checker: SupportChecker, passages: tuple[Passage, ...], answer: str) -> None:
     cited = checker.cite(answer, passages)
-    assert (cited.text, cited.abstained, cited.citations) == (NOT_FOUND, True, ())
+    assert (format_claims(cited.claims), cited.abstained, cited.citations) == (NOT_FOUND, True, ())
 
 
 def test_a_question_in_the_passage_backs_no_claim(checker: SupportChecker) -> None:

@@ -17,7 +17,7 @@ from eval.__main__ import main, settings_from_args
 from eval.pairs import load_pairs
 from eval.run import DEFAULT_QA, DEFAULT_THRESHOLDS, check, evaluate, load_thresholds
 from rag.errors import RagError
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, make_answerer
 from rag.settings import Settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -31,6 +31,8 @@ REPORT_KEYS = {
     "mrr",
     "answer_accuracy",
     "citation_accuracy",
+    "short_answer_em",
+    "short_answer_f1",
     "abstain_recall",
     "abstain_precision",
     "latency_ms",
@@ -48,8 +50,9 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def seed_report(index_dir: Path) -> dict:
-    pipeline = Pipeline(Settings.from_env(env={}, docs_dir=SEEDS, index_dir=index_dir))
-    return evaluate(pipeline, load_pairs(DEFAULT_QA))
+    settings = Settings.from_env(env={}, docs_dir=SEEDS, index_dir=index_dir)
+    pipeline = Pipeline(settings)
+    return evaluate(pipeline, make_answerer(settings, pipeline), load_pairs(DEFAULT_QA))
 
 
 def test_the_fixed_pairs_meet_the_thresholds(seed_report: dict) -> None:
@@ -66,9 +69,9 @@ def test_the_fixed_pairs_are_enough_and_mixed() -> None:
 
 def test_report_has_one_row_per_question(seed_report: dict) -> None:
     assert seed_report["n"] == len(seed_report["per_question"]) == len(load_pairs(DEFAULT_QA))
-    assert seed_report["answerer"] == "extractive"
+    assert seed_report["answerer"] == "reader"
     row = seed_report["per_question"][0]
-    assert set(row) >= {"id", "question", "expected", "answer", "abstained", "hit_rank", "passed"}
+    assert set(row) >= {"id", "question", "expected", "answer", "short_answer", "abstained", "hit_rank", "passed"}
 
 
 def write_qa(path: Path) -> Path:

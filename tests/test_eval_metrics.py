@@ -81,16 +81,18 @@ def test_percentile(values: list[float], q: float, expected: float | None) -> No
     assert percentile(values, q) == (None if expected is None else pytest.approx(expected))
 
 
-def outcome(answers=("x",), abstained=False, rank=None, answer=False, citation=False, ms=10.0) -> Outcome:
-    return Outcome(tuple(answers), abstained, rank, answer, citation, ms)
+def outcome(
+    answers=("x",), abstained=False, rank=None, answer=False, citation=False, ms=10.0, em=0.0, f1=0.0
+) -> Outcome:
+    return Outcome(tuple(answers), abstained, rank, answer, citation, ms, em, f1)
 
 
 def test_summarize_counts_each_metric_over_its_own_questions() -> None:
     outcomes = [
-        outcome(rank=1, answer=True, citation=True, ms=10),  # right
-        outcome(rank=2, answer=True, citation=False, ms=20),  # right, cited the wrong sentence
+        outcome(rank=1, answer=True, citation=True, ms=10, em=1.0, f1=1.0),  # right, the short answer exact
+        outcome(rank=2, answer=True, citation=False, ms=20, f1=0.5),  # right, cited the wrong sentence
         outcome(rank=None, answer=False, ms=30),  # wrong answer, retrieval miss
-        outcome(rank=4, abstained=True, ms=40),  # wrongly abstained
+        outcome(rank=4, abstained=True, ms=40, em=1.0, f1=1.0),  # wrongly abstained: its short answer counts 0
         outcome(answers=(), abstained=True, ms=50),  # rightly abstained
         outcome(answers=(), abstained=False, ms=60),  # should have abstained
     ]
@@ -104,6 +106,8 @@ def test_summarize_counts_each_metric_over_its_own_questions() -> None:
         "mrr": round((1 + 1 / 2 + 1 / 4) / 4, 4),
         "answer_accuracy": 0.5,
         "citation_accuracy": round(1 / 3, 4),
+        "short_answer_em": 0.25,
+        "short_answer_f1": round(1.5 / 4, 4),
         "abstain_recall": 0.5,
         "abstain_precision": 0.5,
         "latency_ms": {"p50": 35.0, "p95": 57.5},

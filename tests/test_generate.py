@@ -17,10 +17,9 @@ from hypothesis import strategies as st
 from tiny_gguf import write_tiny_gguf
 
 from rag import generate
-from rag.citations import split_claims
 from rag.errors import RagError
 from rag.generate import ChatTemplate, LlamaAnswerer, build_prompt, load_llama, strict_grammar
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, make_answerer
 from rag.prompts import ELLIPSIS, NOT_FOUND
 from rag.records import Answer, Passage
 
@@ -37,9 +36,14 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(seed_pipeline: Pipeline, models: dict[int, Path]) -> Pipeline:
+def pipeline(seed_pipeline: Pipeline) -> Pipeline:
+    return seed_pipeline
+
+
+@pytest.fixture(scope="module")
+def answerer(pipeline: Pipeline, models: dict[int, Path]) -> LlamaAnswerer:
     # One thread: the suite shares two cores, and llama.cpp slows badly when threads contend.
-    return Pipeline(replace(seed_pipeline.settings, model_path=models[0], n_threads=1))
+    return make_answerer(replace(pipeline.settings, model_path=models[0], n_threads=1), pipeline)
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +51,21 @@ def article(seed_pipeline: Pipeline) -> str:
     return (seed_pipeline.settings.docs_dir / "000_681fe9c43916d851.txt").read_text(encoding="utf-8")
 
 
-def test_stream_yields_tokens_then_the_answer(pipeline: Pipeline) -> None:
-    events = list(pipeline.stream(QUESTION))
+def test_stream_yields_tokens_then_the_answer(pipeline: Pipeline, answerer: LlamaAnswerer) -> None:
+    events = list(pipeline.stream(QUESTION, answerer))
     pieces, answer = events[:-1], events[-1]
     assert isinstance(answer, Answer)
     assert answer.answerer == "llama.cpp:tiny0.gguf"
     assert len(pieces) > 10 and all(isinstance(p, str) and p for p in pieces)
-    assert {"first_token", "generate", "check", "retrieve", "total"} <= set(answer.timings_ms)
+    assert {"first_token", "generate", "check", "search", "total"} <= set(answer.timings_ms)
 
 
-def test_without_strict_random_text_is_cited_and_flagged(pipeline: Pipeline, article: str) -> None:
+def test_without_strict_random_text_is_cited_and_flagged(pipeline: Pipeline, answerer, article: str) -> None:
     """The tiny model writes no markers: each sentence gets its best passage, marked unsupported."""
-    answer = pipeline.ask(QUESTION)
+    answer = pipeline.ask(QUESTION, answerer)
     assert not answer.abstained and answer.citations
     assert all(c.supported is False for c in answer.citations)
-    assert all(claim.labels for claim in split_claims(answer.text, len(answer.passages)))
+    assert all(claim.labels and claim.supported is False for claim in answer.claims)
     for c in answer.citations:
         assert article[c.start : c.end] == c.quote
 
@@ -72,11 +76,11 @@ def test_strict_output_always_parses_to_valid_citations(
     pipeline: Pipeline, models: dict[int, Path], article: str, seed: int, temperature: float, k: int
 ) -> None:
     settings_ = replace(pipeline.settings, model_path=models[seed], temperature=temperature, strict=True, k=k)
-    answerer = LlamaAnswerer(settings_, pipeline.embedder, pipeline.index.bm25.idf)
-    retrieval = pipeline.retrieve(QUESTION, k)
-    events = list(answerer.stream(QUESTION, retrieval))
+    answerer = LlamaAnswerer(settings_, pipeline.embedder, pipeline.term_stats)
+    passages = pipeline.passages(QUESTION, k)
+    events = list(answerer.stream(QUESTION, passages))
     raw, answer = "".join(events[:-1]), events[-1]
-    shown = {p.n for p in retrieval.passages}
+    shown = {p.n for p in passages}
     if raw == NOT_FOUND:
         assert answer.abstained and not answer.citations
         return
@@ -89,14 +93,14 @@ def test_strict_output_always_parses_to_valid_citations(
         assert article[c.start : c.end] == c.quote
 
 
-def test_the_model_loads_once_per_process(pipeline: Pipeline, models: dict[int, Path]) -> None:
-    pipeline.ask(QUESTION)
+def test_the_model_loads_once_per_process(pipeline: Pipeline, answerer, models: dict[int, Path]) -> None:
+    pipeline.ask(QUESTION, answerer)
     llm = load_llama(str(models[0].resolve()), pipeline.settings.n_ctx, 1)
     loads = generate.loaded_models()
-    Pipeline(pipeline.settings).ask("Where will the talks take place?")  # another pipeline, same settings
+    again = make_answerer(answerer.settings, pipeline)  # another answerer, same settings
+    pipeline.ask("Where will the talks take place?", again)
     assert generate.loaded_models() == loads
-    answerer = LlamaAnswerer(pipeline.settings, pipeline.embedder)
-    assert answerer.llm is llm
+    assert again.llm is llm
     assert llm.chat_format == "chat_template.default"  # the template stored in the GGUF file
 
 
@@ -185,10 +189,10 @@ def test_short_passages_are_sent_whole(template: ChatTemplate, article: str) -> 
     assert all(p.text in prompt.messages[-1]["content"] for p in passages)
 
 
-def test_n_ctx_too_small_for_the_question_is_a_one_line_error(pipeline: Pipeline) -> None:
-    small = Pipeline(replace(pipeline.settings, n_ctx=512, max_tokens=256))
+def test_n_ctx_too_small_for_the_question_is_a_one_line_error(pipeline: Pipeline, answerer) -> None:
+    small = make_answerer(replace(answerer.settings, n_ctx=512, max_tokens=256), pipeline)
     with pytest.raises(RagError, match=r"raise --n-ctx") as err:
-        small.ask("Who led Russia's delegation? " + "Please explain in detail. " * 20)
+        pipeline.ask("Who led Russia's delegation? " + "Please explain in detail. " * 20, small)
     assert "\n" not in str(err.value)
 
 

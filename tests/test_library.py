@@ -10,7 +10,7 @@ import pytest
 from rag.articles import MB
 from rag.errors import RagError
 from rag.library import delete_article, list_articles, sanitise_name, save_upload
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, make_answerer
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,20 +83,21 @@ def test_upload_is_answerable_at_once_and_delete_removes_it(tmp_path):
     shutil.copy(SEED, docs / SEED.name)
     pipeline = Pipeline(Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index"))
     pipeline.refresh()
-    assert [r.source for r in list_articles(pipeline.index)] == [SEED.name]
+    assert [r.source for r in list_articles(pipeline.store)] == [SEED.name]
 
     save_upload(docs, "lighthouse.txt", ARTICLE, LIMIT)
     report = pipeline.refresh()
     assert report.embedded_files == 1  # only the new file was embedded
-    rows = {r.source: r for r in list_articles(pipeline.index)}
+    rows = {r.source: r for r in list_articles(pipeline.store)}
     assert rows["lighthouse.txt"].title == "Lighthouse keepers meet" and rows["lighthouse.txt"].chunks == 1
-    answer = pipeline.ask("Who did the Orlen lighthouse keepers elect as chair?")
+    answerer = make_answerer(pipeline.settings, pipeline)
+    answer = pipeline.ask("Who did the Orlen lighthouse keepers elect as chair?", answerer)
     assert "Mira Tesk" in answer.text and answer.citations[0].source == "lighthouse.txt"
 
     delete_article(docs, "lighthouse.txt")
     pipeline.refresh()
-    assert [r.source for r in list_articles(pipeline.index)] == [SEED.name]
-    assert "Mira Tesk" not in pipeline.ask("Who did the Orlen lighthouse keepers elect as chair?").text
+    assert [r.source for r in list_articles(pipeline.store)] == [SEED.name]
+    assert "Mira Tesk" not in pipeline.ask("Who did the Orlen lighthouse keepers elect as chair?", answerer).text
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import store
+from rag import disk
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
@@ -66,7 +66,7 @@ def test_a_second_writer_waits_for_the_first_and_names_it(docs: Path, tmp_path: 
         writer.kill()
     assert writer.returncode == 0, err
     assert "Indexed 1 files" in out and "Traceback" not in err
-    assert store.load(tmp_path / "index").files.keys() == {SEED.name}
+    assert disk.load(tmp_path / "index").files.keys() == {SEED.name}
 
 
 def test_a_writer_that_waited_too_long_says_who_holds_the_lock(docs: Path, tmp_path: Path, holder) -> None:
@@ -100,19 +100,19 @@ WRITER = """
 READER = """
     import json, sys
     from pathlib import Path
-    from rag import store
+    from rag import disk
     from rag.errors import RagError
 
     index, done = Path(sys.argv[1]), Path(sys.argv[2])
     loads, failures, seen = 0, [], set()
     while not done.exists():
         try:
-            loaded = store.load(index)
+            loaded = disk.load(index)
         except RagError as err:
             failures.append(str(err))
             continue
         loads += 1
-        seen.add(tuple(sorted(c.text for c in loaded.chunks if "ticker" in c.text)))
+        seen.add(tuple(sorted(c.text for c in loaded.chunks.values() if "ticker" in c.text)))
     print(json.dumps({"loads": loads, "failures": failures, "states": len(seen)}))
 """
 
@@ -144,6 +144,6 @@ def test_two_writers_both_finish_and_nothing_is_lost(docs: Path, tmp_path: Path)
             w.kill()
     assert [w.returncode for w in writers] == [0, 0], errors
     assert not any("Traceback" in e for e in errors)
-    texts = " ".join(c.text for c in store.load(index).chunks)
+    texts = " ".join(c.text for c in disk.load(index).chunks.values())
     assert "The alpha ticker reached round 11." in texts and "The beta ticker reached round 11." in texts
     assert not any(p.name.endswith(".partial") for p in index.iterdir())

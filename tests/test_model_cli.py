@@ -19,7 +19,17 @@ from rag.articles import read_article
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = "Who led Russia's delegation?"
-ANSWER_KEYS = {"question", "answer", "abstained", "answerer", "citations", "passages", "timings_ms"}
+ANSWER_KEYS = {
+    "question",
+    "answer",
+    "short_answer",
+    "abstained",
+    "answerer",
+    "claims",
+    "citations",
+    "passages",
+    "timings_ms",
+}
 
 
 def run(module: str, *args: str, **env: str) -> subprocess.CompletedProcess:

@@ -30,7 +30,7 @@ def graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_onnx_vectors_match_sentence_transformers(graph: Path) -> None:
     onnx = OnnxEncoder(graph, bundled_model_dir()).encode(TEXTS)
-    torch = Embedder().encode(TEXTS)
+    torch = Embedder().encode_documents(TEXTS)
     assert onnx.shape == torch.shape == (len(TEXTS), 384)
     cosine = (onnx * torch).sum(axis=1) / np.linalg.norm(onnx, axis=1) / np.linalg.norm(torch, axis=1)
     assert cosine.min() >= 0.999

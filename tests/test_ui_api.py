@@ -105,9 +105,7 @@ def ask(url: str, question: str, model: str | None = None) -> str:
     client = Client(url, verbose=False)
     client.predict(question, api_name="/lambda")  # the page moves the question box into its state first
     try:
-        chat = client.predict(
-            [], 5, "llama.cpp model" if model else "extractive", model, False, False, api_name="/chat"
-        )
+        chat = client.predict([], 5, "llama.cpp model" if model else "reader", model, False, False, api_name="/chat")
     except AppError as err:
         return str(err)
     return str(chat[-1]["content"])
@@ -116,7 +114,7 @@ def ask(url: str, question: str, model: str | None = None) -> str:
 def test_a_question_that_is_not_text_gets_one_line_saying_so(server) -> None:
     # A lone surrogate, which JSON allows ("\\udcd5") and gradio_client would not send.
     call(server["url"], "lambda", ["Who led Russia\udcd5s delegation?"], session="surrogate")
-    said = call(server["url"], "chat", [[], 5, "extractive", None, False, False], session="surrogate")
+    said = call(server["url"], "chat", [[], 5, "reader", None, False, False], session="surrogate")
     assert "event: complete" in said
     assert "The question holds bytes that are not UTF-8 text" in said and "Something went wrong" not in said
 
@@ -164,9 +162,9 @@ def test_uploaded_file(tmp_path: Path, path: str, accepted: bool) -> None:
 def test_the_library_status_tells_of_a_repaired_index(docs: Path, tmp_path: Path) -> None:
     from rag.settings import Settings
     from ui.app import _refresh
-    from ui.respond import Pipelines
+    from ui.respond import Shared
 
-    pipelines = Pipelines(Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index"))
+    pipelines = Shared(Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index"))
     assert _refresh(pipelines).startswith("Index up to date: 1 articles")
     live = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
     (live / "chunks.jsonl").write_text("")

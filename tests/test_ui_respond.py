@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.errors import RagError
-from rag.records import Answer, Citation, Passage
+from rag.records import Answer, Citation, Claim, Passage
 from rag.settings import Settings
-from ui.render import answer_html, highlighted_passage, marked_text
-from ui.respond import GENERIC_ERROR, Pipelines, message_text, respond
+from ui.render import answer_html, claims_html, highlighted_passage
+from ui.respond import GENERIC_ERROR, Shared, message_text, respond
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
@@ -28,18 +28,18 @@ HOSTILE = (
 
 
 @pytest.fixture(scope="module")
-def pipelines(tmp_path_factory: pytest.TempPathFactory) -> Pipelines:
+def pipelines(tmp_path_factory: pytest.TempPathFactory) -> Shared:
     root = tmp_path_factory.mktemp("respond")
     docs = root / "docs"
     docs.mkdir()
     shutil.copy(SEED, docs / SEED.name)
     (docs / "harbour.txt").write_text(HOSTILE, encoding="utf-8")
-    pipelines = Pipelines(Settings.from_env(env={}, docs_dir=docs, index_dir=root / "index"))
-    pipelines.refresh()
-    return pipelines
+    shared = Shared(Settings.from_env(env={}, docs_dir=docs, index_dir=root / "index"))
+    shared.refresh()
+    return shared
 
 
-def final(message: str, pipelines: Pipelines, history=None, **options) -> tuple[list[list[dict]], str]:
+def final(message: str, pipelines: Shared, history=None, **options) -> tuple[list[list[dict]], str]:
     """Every chat state `respond` yields, and the last assistant message's HTML."""
     states = list(respond(message, history or [], pipelines, **options))
     last = states[-1][-1]
@@ -53,7 +53,7 @@ def test_answer_streams_then_shows_the_cited_sentence(pipelines):
     assert states[0][-2] == {"role": "user", "content": "Who led Russia's delegation?"}
     assert "Searching the articles" in states[0][-1]["content"]
     assert "Medinsky" in content and 'class="answer-text"' in content and "abstained" not in content
-    answer = pipelines.base.ask("Who led Russia's delegation?")
+    answer = pipelines.pipeline.ask("Who led Russia's delegation?", pipelines.answerer(None))
     citation = answer.citations[0]
     passage = next(p for p in answer.passages if p.n == citation.n)
     highlighted = re.search(r'<mark class="cited">(.*?)</mark>', content).group(1)
@@ -78,8 +78,8 @@ def test_follow_up_is_rewritten_and_shown_in_small_print(pipelines):
     assert states[-1][:2] == history
     assert "Searched for: “Who led Ukraine&#x27;s delegation?”" in content
     # retrieval and answering used the standalone question
-    expected = pipelines.base.ask("Who led Ukraine's delegation?")
-    assert marked_text(expected.text, expected.citations) in content
+    expected = pipelines.pipeline.ask("Who led Ukraine's delegation?", pipelines.answerer(None))
+    assert claims_html(expected.claims) in content
 
 
 def test_standalone_question_shows_no_rewrite(pipelines):
@@ -142,7 +142,7 @@ def passage(text: str, start: int = 100) -> Passage:
 
 
 def citation(start: int, end: int, quote: str = "", supported: bool | None = None, n: int = 1) -> Citation:
-    return Citation(n, "d", "a.txt", "T", start, end, quote, supported)
+    return Citation(n, "d", "a.txt", "T", start, end, quote, supported=supported)
 
 
 @pytest.mark.parametrize(
@@ -176,32 +176,53 @@ def test_highlight_keeps_the_text_and_adds_only_marks(text, data):
     assert html.unescape(re.sub(r"</?mark[^>]*>", "", out)) == text
 
 
-def test_unsupported_citations_are_marked():
+def test_unsupported_claims_and_their_citations_are_marked():
     p = passage("Good sentence. Bad sentence.")
     answer = Answer(
         "q",
-        "First claim [1]. Second claim [2].",
+        (Claim("First claim.", (1,), True), Claim("Second claim.", (2,), False)),
         False,
         (citation(100, 114, "Good sentence.", True), citation(115, 128, "Bad sentence.", False, n=2)),
         (p, Passage(2, "d", "a.txt", "T", 100, 128, p.text, 0.4)),
         "llama.cpp:test",
     )
     out = answer_html(answer)
-    assert '<sup class="cite">[1]</sup>' in out
-    assert 'sup class="cite unsupported"' in out and "⚠ not supported" in out
-    assert '<mark class="cited unsupported">Bad sentence.</mark>' in out
-    assert marked_text("x [3] y", ()) == 'x <sup class="cite">[3]</sup> y'
+    assert '<span class="claim">First claim.</span><sup class="cite" data-n="1"' in out
+    assert '<span class="claim unsupported">Second claim.</span><sup class="cite unsupported" data-n="2"' in out
+    assert "⚠ not supported" in out and '<mark class="cited unsupported">Bad sentence.</mark>' in out
+
+
+@pytest.mark.parametrize(
+    ("claims", "markers"),
+    [
+        # "[1, 3]", "[1-2]" and "[1][2]" all reach the page as one styled marker per label.
+        ((Claim("A.", (1, 3)),), [("1", ""), ("3", "")]),
+        ((Claim("A.", (1, 2)),), [("1", ""), ("2", "")]),
+        ((Claim("A.", (1,), True), Claim("B.", (1,), False)), [("1", ""), ("1", " unsupported")]),
+        ((Claim("No marker."),), []),
+    ],
+)
+def test_claims_become_one_marker_per_label_flagged_per_claim(claims, markers):
+    out = claims_html(claims)
+    assert re.findall(r'<sup class="cite( unsupported)?" data-n="(\d+)"', out) == [(m[1], m[0]) for m in markers]
+
+
+def test_markers_parsed_from_model_text_render_per_label():
+    from rag.citations import split_claims
+
+    claims = split_claims("Medinsky led it [1, 3]. Umerov led Ukraine's [1-2]. Talks were held [1][2].", 3)
+    out = claims_html(tuple(claims))
+    assert re.findall(r'data-n="(\d+)"', out) == ["1", "3", "1", "2", "1", "2"]
+    assert "[1, 3]" not in out and "[1-2]" not in out
 
 
 def test_a_model_turn_streams_tokens_and_rewrites_with_the_rule_fallback(pipelines, tmp_path):
     """The real llama.cpp answerer on the tiny random GGUF: tokens stream, the turn ends cleanly, and
     the model's gibberish rewrite is discarded for the rule's."""
-    pytest.importorskip("rag.generate")
     from tiny_gguf import write_tiny_gguf
 
     model = write_tiny_gguf(tmp_path / "tiny.gguf")
-    small = Pipelines(replace(pipelines.settings, max_tokens=24, models_dir=tmp_path))
-    small.get(None).refresh()  # the same index folder: nothing to embed
+    small = Shared(replace(pipelines.settings, max_tokens=24, models_dir=tmp_path), pipelines.pipeline)
     history = [{"role": "user", "content": "Who led Russia's delegation?"}, {"role": "assistant", "content": "…"}]
     states, content = final("And who led Ukraine's?", small, history, model_path=model)
     streamed = [s[-1]["content"] for s in states if "streaming" in s[-1]["content"]]
@@ -222,7 +243,7 @@ def test_only_offered_models_can_be_chosen_and_a_refusal_reveals_nothing(pipelin
     write_tiny_gguf(models / ".hidden" / "skip.gguf")
     (models / "notes.txt").write_text("not a model")
     launch = write_tiny_gguf(tmp_path / "elsewhere.gguf")
-    chooser = Pipelines(replace(pipelines.settings, models_dir=models, model_path=launch))
+    chooser = Shared(replace(pipelines.settings, models_dir=models, model_path=launch), pipelines.pipeline)
     assert chooser.models() == sorted([offered, launch])
     assert chooser.model_file(str(offered)) == offered and chooser.model_file(launch) == launch
     assert chooser.model_file("") is None and chooser.model_file(None) is None

@@ -1,7 +1,8 @@
 """`build_app(settings)`: the Gradio Blocks of the chat, its settings panel and the article library.
 
 The page is a thin face over `ui.respond` (chat turns) and `rag.library` (uploads, listing,
-deletes); every user shares one `Pipelines`, so the index and any model load once. `serve` launches
+deletes); every user shares one `Shared` (one index, a cache of answerers), so the index and any
+model load once. `serve` launches
 it on localhost with the queue on, with an upload folder of its own: an article is added only
 from a file that arrived through this page's upload, and a model only from the offered list, so
 the page cannot be made to read or probe other files of the server. It does not authenticate
@@ -23,38 +24,37 @@ from typing import TYPE_CHECKING
 from rag.errors import RagError
 from rag.library import UPLOAD_EXTENSIONS, delete_article, list_articles, save_upload
 from rag.settings import Settings
-from ui.render import CSS, articles_html
-from ui.respond import GENERIC_ERROR, Pipelines, respond
+from ui.render import CSS, MARKER_JS, articles_html
+from ui.respond import GENERIC_ERROR, READER, Shared, respond
 
 if TYPE_CHECKING:
     import gradio as gr
 
 log = logging.getLogger(__name__)
 
-EXTRACTIVE = "extractive"
 MODEL = "llama.cpp model"
 # Concurrent chat turns; more wait in the queue. Model turns also take turns per model (ui.respond).
 CHAT_CONCURRENCY = 4
 
 
-def build_app(settings: Settings, pipelines: Pipelines | None = None, upload_dir: Path | None = None) -> gr.Blocks:
-    """The chat app for `settings`; `pipelines` lets a caller share already-loaded pipelines.
+def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path | None = None) -> gr.Blocks:
+    """The chat app for `settings`; `shared` lets a caller share an already-loaded pipeline.
     Articles are added only from files inside `upload_dir` (default: Gradio's upload folder)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from gradio.utils import get_upload_folder
 
-    pipelines = pipelines or Pipelines(settings)
+    shared = shared or Shared(settings)
     upload_dir = Path(upload_dir or get_upload_folder())
     library_lock = threading.Lock()  # one upload or delete at a time
 
     def chat(message, history, k, answerer, model_path, strict, show_passages):
         model = model_path if answerer == MODEL else None
-        yield from respond(message, history, pipelines, k, model, strict, show_passages)
+        yield from respond(message, history, shared, k, model, strict, show_passages)
 
     def library_view(status: str):
         try:
-            rows = [(r.title, r.source, r.chunks) for r in list_articles(pipelines.base.index)]
+            rows = [(r.title, r.source, r.chunks) for r in list_articles(shared.pipeline.store)]
         except RagError as err:
             rows, status = [], f"⚠ {err}"
         files = [source for _, source, _ in rows]
@@ -72,7 +72,7 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None, upload_dir
                     lines.append(f"Added {saved.name}.")
                 except RagError as err:
                     lines.append(f"⚠ {err}")
-            lines.append(_refresh(pipelines))
+            lines.append(_refresh(shared))
         return *library_view("\n\n".join(lines)), None
 
     def delete(source):
@@ -81,7 +81,7 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None, upload_dir
                 if not source:
                     raise RagError("Pick an article to delete first.")
                 delete_article(settings.docs_dir, source)
-                status = f"Deleted {source}. " + _refresh(pipelines)
+                status = f"Deleted {source}. " + _refresh(shared)
             except RagError as err:
                 status = f"⚠ {err}"
         return library_view(status)
@@ -115,13 +115,13 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None, upload_dir
                 with gr.Accordion("Settings", open=False, elem_id="settings"):
                     k = gr.Slider(1, 10, value=settings.k, step=1, label="Passages to retrieve (k)", elem_id="k")
                     answerer = gr.Radio(
-                        [EXTRACTIVE, MODEL],
-                        value=MODEL if settings.model_path else EXTRACTIVE,
+                        [READER, MODEL],
+                        value=MODEL if settings.model_path else READER,
                         label="Answerer",
                         elem_id="answerer",
                     )
                     model_path = gr.Dropdown(
-                        choices=model_choices(pipelines),
+                        choices=model_choices(shared),
                         value=str(settings.model_path) if settings.model_path else None,
                         label=f"Model file (.gguf files in {settings.models_dir}/)",
                         allow_custom_value=False,
@@ -153,13 +153,13 @@ def build_app(settings: Settings, pipelines: Pipelines | None = None, upload_dir
         upload.upload(add_files, [upload, overwrite], [status, table, to_delete, upload], concurrency_id="library")
         delete_button.click(delete, [to_delete], [status, table, to_delete], concurrency_id="library")
         app.load(lambda: library_view(""), None, [status, table, to_delete])
-        app.load(lambda: gr.update(choices=model_choices(pipelines)), None, [model_path])  # models added since
+        app.load(lambda: gr.update(choices=model_choices(shared)), None, [model_path])  # models added since
     return app
 
 
-def model_choices(pipelines: Pipelines) -> list[tuple[str, str]]:
+def model_choices(shared: Shared) -> list[tuple[str, str]]:
     """The model dropdown's (label, value) pairs: each offered model file, by name."""
-    return [(path.name, str(path)) for path in pipelines.models()]
+    return [(path.name, str(path)) for path in shared.models()]
 
 
 def uploaded_file(path: str | Path, upload_dir: Path) -> Path:
@@ -172,10 +172,10 @@ def uploaded_file(path: str | Path, upload_dir: Path) -> Path:
     return resolved
 
 
-def _refresh(pipelines: Pipelines) -> str:
+def _refresh(shared: Shared) -> str:
     """Re-indexes the docs folder and says what changed, or why it could not."""
     try:
-        report = pipelines.refresh()
+        report = shared.refresh()
     except RagError as err:
         return f"⚠ {err}"
     except Exception:
@@ -191,8 +191,8 @@ def serve(
     settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False, rebuild: bool = False
 ) -> None:
     """Indexes the docs folder, then serves the app until interrupted."""
-    pipelines = Pipelines(settings)
-    report = pipelines.refresh(rebuild)
+    shared = Shared(settings)
+    report = shared.refresh(rebuild)
     for line in report.messages:
         print(f"note: {line}.", flush=True)
     print(report.summary(), flush=True)
@@ -201,13 +201,14 @@ def serve(
     uploads = Path(tempfile.mkdtemp(prefix="newsrag-uploads-", dir=os.environ.get("GRADIO_TEMP_DIR")))
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
     try:
-        app = build_app(settings, pipelines, upload_dir=uploads)
+        app = build_app(settings, shared, upload_dir=uploads)
         app.queue(default_concurrency_limit=1)
         app.launch(
             server_name=host,
             server_port=port,
             share=share,
             css=CSS,
+            js=MARKER_JS,
             ssr_mode=False,
             show_error=False,
             # Gradio refuses bigger requests with a bare error; below this, the article limit says why.

@@ -11,9 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from rag.records import Answer, Citation, Passage
-
-_MARKER = re.compile(r"\[(\d+)\]")
+from rag.records import Answer, Citation, Claim, Passage
 
 CSS = """
 .rag-answer .abstained { color: #7a5b00; background: #fff6d6; border-left: 4px solid #e0b000;
@@ -21,8 +19,11 @@ CSS = """
 .rag-answer .rewritten { font-size: 0.8em; color: #6b7280; margin: 0 0 6px 0; }
 .rag-answer .error { color: #991b1b; background: #fee2e2; border-left: 4px solid #dc2626;
   padding: 6px 10px; border-radius: 4px; }
-.rag-answer sup.cite { color: #1d4ed8; font-weight: 600; }
+.rag-answer sup.cite { color: #1d4ed8; font-weight: 600; cursor: pointer; margin-left: 1px; }
+.rag-answer sup.cite:hover { text-decoration: underline; }
+.rag-answer .claim.unsupported { text-decoration: underline dotted #dc2626; }
 .rag-answer sup.cite.unsupported, .rag-answer .unsupported-label { color: #b91c1c; }
+.rag-answer .short-answer { font-weight: 600; }
 .rag-answer .sources { margin-top: 8px; font-size: 0.92em; }
 .rag-answer details.source { border: 1px solid #d1d5db; border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
 .rag-answer details.source.unsupported { border-color: #dc2626; }
@@ -45,7 +46,8 @@ def answer_html(answer: Answer, rewritten: str | None = None, show_passages: boo
     if answer.abstained:
         parts.append(f'<div class="abstained">{_text(answer.text)}</div>')
     else:
-        parts.append(f'<div class="answer-text">{marked_text(answer.text, answer.citations)}</div>')
+        short = " short-answer" if answer.short_answer else ""
+        parts.append(f'<div class="answer-text{short}">{claims_html(answer.claims)}</div>')
     cited = [p for p in answer.passages if any(c.n == p.n for c in answer.citations)]
     if cited:
         items = "".join(source_html(p, [c for c in answer.citations if c.n == p.n]) for p in cited)
@@ -69,24 +71,24 @@ def error_html(message: str) -> str:
     return _wrap(f'<div class="error">⚠ {html.escape(message.splitlines()[0] if message else "Error")}</div>')
 
 
-def marked_text(text: str, citations: tuple[Citation, ...]) -> str:
-    """The answer text, escaped, with its [n] markers as superscripts; a marker whose citations were
-    all found unsupported is flagged."""
-    unsupported = {c.n for c in citations if c.supported is False} - {
-        c.n for c in citations if c.supported is not False
-    }
-    out, pos = [], 0
-    for m in _MARKER.finditer(text):
-        out.append(_text(text[pos : m.start()]))
-        n = int(m.group(1))
-        if n in unsupported:
-            title = "This sentence is not supported by the cited passage"
-            out.append(f'<sup class="cite unsupported" title="{title}">[{n}]⚠</sup>')
-        else:
-            out.append(f'<sup class="cite">[{n}]</sup>')
-        pos = m.end()
-    out.append(_text(text[pos:]))
-    return "".join(out)
+def claims_html(claims: tuple[Claim, ...]) -> str:
+    """Each claim's text, escaped, followed by one superscript marker per passage it cites ("[1, 3]"
+    becomes [1][3]); a claim its cited passages do not support is underlined and its markers flagged.
+    A marker's `data-n` names the source it opens when clicked."""
+    out = []
+    for claim in claims:
+        flagged = claim.supported is False
+        markers = "".join(_marker(n, flagged) for n in claim.labels)
+        cls = "claim unsupported" if flagged else "claim"
+        out.append(f'<span class="{cls}">{_text(claim.text)}</span>{markers}')
+    return " ".join(out)
+
+
+def _marker(n: int, unsupported: bool) -> str:
+    if unsupported:
+        title = "The cited passage does not support this sentence"
+        return f'<sup class="cite unsupported" data-n="{n}" title="{title}">[{n}]⚠</sup>'
+    return f'<sup class="cite" data-n="{n}" title="Open source {n}">[{n}]</sup>'
 
 
 def source_html(passage: Passage, citations: list[Citation]) -> str:
@@ -100,7 +102,7 @@ def source_html(passage: Passage, citations: list[Citation]) -> str:
         f'<span class="source-file">{_text(passage.source)}</span>{label}</summary>'
     )
     body = f'<div class="passage">{highlighted_passage(passage, citations)}</div>'
-    return f'<details class="{cls}">{summary}{body}</details>'
+    return f'<details class="{cls}" data-n="{passage.n}">{summary}{body}</details>'
 
 
 def highlighted_passage(passage: Passage, citations: list[Citation]) -> str:
@@ -151,3 +153,19 @@ def _text(text: str) -> str:
 
 def _wrap(inner: str) -> str:
     return f'<div class="rag-answer">{inner}</div>'
+
+
+#: Page script: a click on a [n] marker opens source n of the same answer and brings it into view.
+MARKER_JS = """
+() => {
+  document.addEventListener("click", (event) => {
+    const marker = event.target.closest(".rag-answer sup.cite");
+    if (!marker) return;
+    const answer = marker.closest(".rag-answer");
+    const source = answer && answer.querySelector(`details.source[data-n="${marker.dataset.n}"]`);
+    if (!source) return;
+    source.open = true;
+    source.scrollIntoView({ block: "nearest" });
+  });
+}
+"""

@@ -1,8 +1,9 @@
-"""The chat turn: `respond(message, history, pipelines, ...)` yields the chat history as the answer grows.
+"""The chat turn: `respond(message, history, shared, ...)` yields the chat history as the answer grows.
 
-`Pipelines` holds the pipelines the app shares across every user: one per answerer (extractive, or a
-llama.cpp model file) and strictness, created on first use and kept, so the index and the model load
-once. A model is not safe to run from two threads at once, so a model pipeline's turns take turns.
+`Shared` is what the app shares across every user: one `Pipeline` (so one index in memory) and a
+cache of answerers, one per answerer (the reader, or a llama.cpp model file) and strictness, made on
+first use and kept, so every model loads once. A model is not safe to run from two threads at once,
+so a model's turns take turns.
 `respond` rewrites a follow-up into a standalone question, streams the answer and ends with the
 answer's HTML (see `ui.render`). A failing turn ends with a one-line error message in the chat;
 it never raises, so the app keeps serving. It knows nothing of Gradio beyond the message format.
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.followup import model_completer, rewrite
-from rag.indexer import UpdateReport
-from rag.pipeline import Pipeline, check_question
+from rag.ingest import UpdateReport
+from rag.pipeline import Answerer, Pipeline, check_question, make_answerer
 from rag.records import Answer
 from rag.settings import Settings
 from ui.render import answer_html, error_html, streaming_html
@@ -36,25 +37,24 @@ GENERIC_ERROR = "Something went wrong while answering; the details are in the se
 
 Message = dict
 
+#: The answerer choice that means "no model": the trained reader.
+READER = "reader"
 
-class Pipelines:
-    """The shared pipelines, keyed by (model file or None, strict).
+
+class Shared:
+    """The one pipeline and the answerers made so far, keyed by (model file or None, strict).
 
     A model can only be one of `models()`: the .gguf files in `settings.models_dir` and the model
     the app was started with. Any other value is refused with the same line whether or not a file
     of that name exists, so the chat cannot be used to probe the server's files.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
         self.settings = settings
-        self._pipelines: dict[tuple[Path | None, bool], Pipeline] = {}
+        self.pipeline = pipeline or Pipeline(settings)
+        self._answerers: dict[tuple[Path | None, bool], Answerer] = {}
         self._turns: dict[Path, threading.Lock] = {}  # per model file: llama.cpp runs one turn at a time
         self._guard = threading.Lock()
-
-    @property
-    def base(self) -> Pipeline:
-        """The pipeline for the app's own settings (its index is the one the library lists)."""
-        return self.get(self.settings.model_path, self.settings.strict)
 
     def models(self) -> list[Path]:
         """The model files a user may choose, sorted: found anew on every call."""
@@ -66,52 +66,47 @@ class Pipelines:
         return sorted(unique.values())
 
     def model_file(self, choice: Path | str | None) -> Path | None:
-        """The offered model file `choice` names, or None for the extractive answerer."""
-        if choice is None or str(choice).strip() in ("", "extractive"):
+        """The offered model file `choice` names, or None for the reader."""
+        if choice is None or str(choice).strip() in ("", READER):
             return None
         wanted = os.path.abspath(str(choice).strip())
         for path in self.models():
             if os.path.abspath(path) == wanted:
                 return path
         folder = self.settings.models_dir
-        raise RagError(f"Choose a model from the list (the .gguf files in {folder}/), or the extractive answerer.")
+        raise RagError(f"Choose a model from the list (the .gguf files in {folder}/), or the reader.")
 
-    def get(self, model_path: Path | str | None, strict: bool = False) -> Pipeline:
+    def answerer(self, model_path: Path | str | None, strict: bool = False) -> Answerer:
         key = (self.model_file(model_path), bool(strict))
         with self._guard:
-            if key not in self._pipelines:
-                self._pipelines[key] = Pipeline(replace(self.settings, model_path=key[0], strict=key[1]))
+            if key not in self._answerers:
+                settings = replace(self.settings, model_path=key[0], strict=key[1])
+                self._answerers[key] = make_answerer(settings, self.pipeline)
                 if key[0] is not None:
                     self._turns.setdefault(key[0], threading.Lock())
-            return self._pipelines[key]
+            return self._answerers[key]
 
-    def turn(self, pipeline: Pipeline) -> threading.Lock | nullcontext:
-        """What a turn holds while it runs `pipeline`: a lock for a model, nothing for extractive."""
-        if pipeline.settings.model_path is None:
+    def turn(self, model_path: Path | None) -> threading.Lock | nullcontext:
+        """What a turn holds while it runs: the model's lock, nothing for the reader."""
+        if model_path is None:
             return nullcontext()
-        return self._turns[pipeline.settings.model_path]
+        return self._turns[model_path]
 
     def refresh(self, rebuild: bool = False) -> UpdateReport:
-        """Updates the index from the docs folder; every pipeline made so far reloads it."""
-        base = self.base
-        report = base.refresh(rebuild, on_wait=log.warning)
-        with self._guard:
-            others = [p for p in self._pipelines.values() if p is not base]
-        for pipeline in others:
-            pipeline.refresh()
-        return report
+        """Updates the index from the docs folder and loads it; every answerer uses it at once."""
+        return self.pipeline.refresh(rebuild, notify=log.warning)
 
-    def completer(self, pipeline: Pipeline) -> Callable[[str], str] | None:
+    def completer(self, model_path: Path | None) -> Callable[[str], str] | None:
         """The model's short completion for the follow-up rewrite, or None (the rule rewrites)."""
-        if pipeline.settings.model_path is None:
+        if model_path is None:
             return None
-        return model_completer(pipeline.settings)
+        return model_completer(replace(self.settings, model_path=model_path))
 
 
 def respond(
     message: str,
     history: list[Message] | None,
-    pipelines: Pipelines,
+    shared: Shared,
     k: int | None = None,
     model_path: Path | str | None = None,
     strict: bool = False,
@@ -128,12 +123,13 @@ def respond(
     try:
         question = check_question(message)
         yield [*chat, _assistant(streaming_html(""))]
-        pipeline = pipelines.get(model_path, strict)
-        with pipelines.turn(pipeline):
-            standalone = rewrite(question, previous, pipelines.completer(pipeline))
+        answerer = shared.answerer(model_path, strict)
+        model = shared.model_file(model_path)
+        with shared.turn(model):
+            standalone = rewrite(question, previous, shared.completer(model))
             rewritten = standalone if standalone != question else None
             text, shown_at = "", 0.0
-            for event in pipeline.stream(standalone, k=int(k) if k else None):
+            for event in shared.pipeline.stream(standalone, answerer, k=int(k) if k else None):
                 if isinstance(event, Answer):
                     yield [*chat, _assistant(answer_html(event, rewritten, show_passages))]
                     continue

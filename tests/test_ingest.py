@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import store
+from rag import disk
 from rag.ask import main as ask_main
 from rag.index import main as index_main
 
@@ -53,21 +53,21 @@ def bbc(tmp_path: Path) -> Path:
 def test_a_command_naming_another_folder_refuses_and_removes_nothing(bbc, docs, tmp_path, capsys) -> None:
     index = tmp_path / "bbc_index"
     assert run(index_main, capsys, "--docs", bbc, "--index-dir", index)[0] == 0
-    before, files = pointer(index), set(store.load(index).files)
+    before, files = pointer(index), set(disk.load(index).files)
 
     code, out, err = run(ask_main, capsys, "--docs", docs, "--index-dir", index, QUESTION)
     assert code == 1 and out == ""
     [line] = err.splitlines()
     assert line.startswith("error: ") and str(bbc.resolve()) in line and str(docs.resolve()) in line
     assert f"--docs {bbc.resolve()}" in line and "--rebuild" in line
-    assert pointer(index) == before and set(store.load(index).files) == files == {"harbour.txt", "mayor.txt"}
+    assert pointer(index) == before and set(disk.load(index).files) == files == {"harbour.txt", "mayor.txt"}
     assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 1  # rag.index refuses alike
 
     # The two ways out: name the index's folder, or rebuild from the other one.
     code, out, _ = run(ask_main, capsys, "--docs", bbc, "--index-dir", index, "Who is the mayor of Quillan?")
     assert code == 0 and "Bo Renn" in out
     code, out, _ = run(ask_main, capsys, "--docs", docs, "--index-dir", index, "--rebuild", QUESTION)
-    assert code == 0 and "Medinsky" in out and set(store.load(index).files) == {SEED.name}
+    assert code == 0 and "Medinsky" in out and set(disk.load(index).files) == {SEED.name}
 
 
 def strip_docs_dir(index: Path) -> None:
@@ -92,7 +92,7 @@ def test_an_older_index_adopts_a_folder_holding_all_its_files_and_refuses_any_ot
     (copy / "extra.txt").write_text(article("Ferry", "A ferry ran aground near Split on Sunday."))
     code, out, err = run(ask_main, capsys, "--docs", copy, "--index-dir", index, "Where did the ferry run aground?")
     assert code == 0 and "Split" in out and "error" not in err
-    assert store.load(index).docs_dir == copy.resolve()  # recorded with the save that added extra.txt
+    assert disk.load(index).docs_dir == copy.resolve()  # recorded with the save that added extra.txt
 
 
 def test_an_index_whose_folder_was_moved_follows_it(bbc, tmp_path, capsys) -> None:
@@ -102,7 +102,7 @@ def test_an_index_whose_folder_was_moved_follows_it(bbc, tmp_path, capsys) -> No
     code, out, err = run(ask_main, capsys, "--docs", moved, "--index-dir", index, "Who is the mayor of Quillan?")
     assert code == 0 and "Bo Renn" in out
     assert "which is gone; it now follows" in err and "re-embedded" not in err
-    assert store.load(index).docs_dir == moved.resolve()  # recorded: the next command says nothing
+    assert disk.load(index).docs_dir == moved.resolve()  # recorded: the next command says nothing
     code, _, err = run(ask_main, capsys, "--docs", moved, "--index-dir", index, "Who is the mayor of Quillan?")
     assert code == 0 and err == ""
 
@@ -129,7 +129,7 @@ def test_rag_index_repairs_a_damaged_index_and_rag_ask_never_answers_from_one(do
         ask_main, capsys, "--docs", docs, "--index-dir", index, "When did the harbour in Gdańsk reopen?"
     )
     assert code == 0 and "Tuesday" in out and "was damaged (" in err
-    assert store.load(index).chunks  # loads cleanly again
+    assert disk.load(index).chunks  # loads cleanly again
 
 
 # --- index folders that cannot be written ---------------------------------------------------------
@@ -253,4 +253,4 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_warning(docs, tmp_path, ca
     code, out, err = run(index_main, capsys, "--docs", docs, "--index-dir", tmp_path / "index")
     assert code == 0 and "Indexed 1 files" in out
     assert "warning: skipped dump.txt: dump.txt is 0.1 MB; the limit is 0.05 MB per article file" in err
-    assert set(store.load(tmp_path / "index").files) == {SEED.name}
+    assert set(disk.load(tmp_path / "index").files) == {SEED.name}

@@ -1,0 +1,95 @@
+"""The default answerer: the reader's best sentence, shortened to its short answer when sure.
+
+`ReaderAnswerer.stream(question, passages)` looks at every sentence of the labelled passages that
+the reader read (the reranking stage leaves its `Evidence` on each passage; a passage without it is
+read here). The most probable sentence answers, ties going to the earlier passage:
+- below `threshold`: the fixed "not found" sentence, and nothing is cited;
+- else, when the reader's short answer inside it is at least `span_threshold` sure, the answer is
+  that phrase, e.g. "Vladimir Medinsky [1]", citing the whole sentence;
+- else the answer is the whole sentence, as a quote, with its marker.
+A sentence that asks a question or only repeats it never answers. It does not combine facts from
+two sentences or write new text: the llama.cpp answerer (`rag.generate`) does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag.prompts import NOT_FOUND
+from rag.reader import Reader
+from rag.reader_input import Pair
+from rag.records import Answer, Chunk, Citation, Claim, Evidence, Passage
+from rag.rerank import read_sentences, sentence_pairs
+
+
+@dataclass(frozen=True)
+class Choice:
+    passage: Passage
+    evidence: Evidence
+
+
+class ReaderAnswerer:
+    name = "reader"
+
+    def __init__(self, reader: Reader, threshold: float, span_threshold: float) -> None:
+        self.reader = reader
+        self.threshold = threshold
+        self.span_threshold = span_threshold
+
+    def stream(self, question: str, passages: tuple[Passage, ...]) -> Iterator[str | Answer]:
+        answer = self.answer(question, passages)
+        yield answer.text
+        yield answer
+
+    def answer(self, question: str, passages: tuple[Passage, ...]) -> Answer:
+        best = self.best(question, passages)
+        if best is None or best.evidence.probability < self.threshold:
+            return Answer(question, (Claim(NOT_FOUND),), True, (), passages, self.name)
+        p, e = best.passage, best.evidence
+        short = None
+        if e.answer_probability >= self.span_threshold and e.answer_end > e.answer_start:
+            short = p.text[e.answer_start - p.start : e.answer_end - p.start]
+        citation = Citation(
+            n=p.n,
+            doc_id=p.doc_id,
+            source=p.source,
+            title=p.title,
+            start=e.start,
+            end=e.end,
+            quote=e.text,
+            claim=0,
+            score=round(e.probability, 4),
+        )
+        claim = Claim(short or e.text, (p.n,))
+        return Answer(question, (claim,), False, (citation,), passages, self.name, short_answer=short)
+
+    def best(self, question: str, passages: tuple[Passage, ...]) -> Choice | None:
+        """The most probable sentence over all passages; the earlier passage wins a tie. Sentences the
+        reranker did not read (all of them when no reranker ran) are read here."""
+        unread: dict[tuple[str, int, int], Pair] = {}
+        owner: dict[tuple[str, int, int], Passage] = {}
+        for p in passages:
+            known = {(e.start, e.end) for e in p.evidence}
+            for start, end, pair in sentence_pairs(question, _as_chunk(p)):
+                if (start, end) not in known:
+                    unread[(p.doc_id, start, end)] = pair
+                    owner.setdefault((p.doc_id, start, end), p)
+        read = read_sentences(self.reader, question, unread) if unread else {}
+        choices = [Choice(p, e) for p in passages for e in p.evidence]
+        choices += [Choice(owner[key], e) for key, e in read.items()]
+        if not choices:
+            return None
+        return max(choices, key=lambda c: (c.evidence.probability, -c.passage.n, -c.evidence.start))
+
+
+def _as_chunk(passage: Passage) -> Chunk:
+    return Chunk(
+        chunk_id="",
+        doc_id=passage.doc_id,
+        source=passage.source,
+        title=passage.title,
+        start=passage.start,
+        end=passage.end,
+        text=passage.text,
+    )
