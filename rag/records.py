@@ -33,6 +33,8 @@ class Article:
     text: str
     body: tuple[tuple[int, int], ...]
     file_hash: str  # SHA-256 of the file's bytes; decides whether the file changed
+    published: str | None = None  # ISO date (yyyy-mm-dd) the file states, if it states one
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Chunk:
     start: int
     end: int
     text: str
+    published: str | None = None  # the article's date, ISO yyyy-mm-dd
+    paragraphs: tuple[int, int] = (1, 1)  # first and last paragraph of the article body it covers, from 1
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,9 @@ class Passage:
     text: str
     score: float  # the score of its best hit: higher is better, comparable within one question only
     evidence: tuple[Evidence, ...] = ()  # sentences of the passage a reranker read, best first
+    published: str | None = None  # the article's date, ISO yyyy-mm-dd
+    paragraphs: tuple[int, int] = (1, 1)  # first and last body paragraph it covers, from 1
+    also_in: tuple[str, ...] = ()  # other files holding the same story (near-duplicate copies)
 
 
 @dataclass(frozen=True)
