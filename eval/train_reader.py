@@ -557,7 +557,9 @@ def run(
     fp32_judged = judged(fp32, [val_questions[i] for i in val_some], [held_questions[i] for i in held_some])
     compared = {
         "questions": f"{len(val_some)} validation and {len(held_some)} held-out questions drawn with the seed",
-        "int8": summary([full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some]),
+        "int8": summary(
+            [full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some]
+        ),
         "fp32": summary(*fp32_judged),
     }
     log(f"compared: {json.dumps(compared)}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from rag.dates import find_published
 from rag.errors import RagError
 from rag.records import Article, content_id
 from rag.sentences import count_words
@@ -70,12 +71,14 @@ def check_size(source: str, size: int, max_mb: float) -> None:
 def read_article(source: str, data: bytes) -> Article:
     """Decodes one file's bytes into an `Article`; raises `RagError` for binary or empty files."""
     text = decode(data, source)
-    if source.lower().endswith((".html", ".htm")):
-        text = html_to_text(text)
+    html = text if source.lower().endswith((".html", ".htm")) else None
+    if html is not None:
+        text = html_to_text(html)
     title_span, body = find_body(text)
     if not body:
         raise RagError(f"{source} has no article text.")
     title = text[title_span[0] : title_span[1]].strip().lstrip("#").strip() if title_span else _title_from_name(source)
+    published = find_published(text, html)
     return Article(
         doc_id=content_id(source, text),
         source=source,
@@ -83,6 +86,8 @@ def read_article(source: str, data: bytes) -> Article:
         text=text,
         body=tuple(body),
         file_hash=file_hash(data),
+        published=published.date,
+        author=published.author,
     )
 
 

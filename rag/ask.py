@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.records import Answer
+from rag.records import Answer, Passage
 from rag.settings import Settings
 
 
@@ -27,6 +27,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
+    p.add_argument("--since", help="only articles dated on or after this day, e.g. 2025-05-01 (env RAG_SINCE)")
+    p.add_argument("--until", help="only articles dated on or before this day (env RAG_UNTIL)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--rebuild", action="store_true", help="re-embed every file before answering")
     g = p.add_argument_group("written answers with a local GGUF model (default: the reader, no model)")
@@ -62,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             max_tokens=args.max_tokens,
             temperature=args.temperature,
             strict=args.strict,
+            since=args.since,
+            until=args.until,
         )
         if settings.model_path is not None:
             from rag.generate import check_model_file
@@ -136,14 +140,35 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
     lines = [text] if streamed is None or text != streamed.strip() else []
     if streamed is not None and lines:
         lines.insert(0, "Checked answer:")
+    passages = {p.n: p for p in answer.passages}
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
             flag = f" (unsupported: best match scores {c.support})" if c.supported is False else ""
-            lines.append(f"[{c.n}] {printable(c.title)} ({printable(c.source)}, characters {c.start}-{c.end}){flag}")
+            where = source_label(passages[c.n]) if c.n in passages else ""
+            lines.append(
+                f"[{c.n}] {printable(c.title)}{where} ({printable(c.source)}, characters {c.start}-{c.end}){flag}"
+            )
             lines.append(f"    “{printable(' '.join(c.quote.split()))}”")
+            if c.n in passages and passages[c.n].also_in:
+                lines.append(f"    also in: {', '.join(printable(s) for s in passages[c.n].also_in)}")
     return "\n".join(lines).strip("\n")
+
+
+def source_label(passage: Passage) -> str:
+    """ " — 15 May 2025, paragraphs 3-5": the article's date (when it states one) and where in it."""
+    first, last = passage.paragraphs
+    where = f"paragraph {first}" if first == last else f"paragraphs {first}-{last}"
+    return f" — {human_date(passage.published)}, {where}" if passage.published else f" — {where}"
+
+
+def human_date(iso: str) -> str:
+    """ "2025-05-15" → "15 May 2025"."""
+    import datetime
+
+    day = datetime.date.fromisoformat(iso)
+    return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
 def printable(text: str) -> str:

@@ -126,9 +126,12 @@ class Bm25:
         term_ptr = self._index()[0]
         return TermStats(self.vocab, np.diff(term_ptr), len(self.ids))
 
-    def search(self, query: str, depth: int) -> list[tuple[int, float]]:
-        """The `depth` best (id, score) pairs for `query`, best first; chunks sharing no term are left out."""
+    def search(self, query: str, depth: int, among: set[int] | None = None) -> list[tuple[int, float]]:
+        """The `depth` best (id, score) pairs for `query`, best first; chunks sharing no term are left
+        out, and so are chunks whose id is not in `among` when it is given."""
         scores = self.scores(query)
+        if among is not None:
+            scores[~np.isin(self.ids, np.fromiter(among, dtype=np.int64, count=len(among)))] = 0
         positive = np.flatnonzero(scores > 0)
         if len(positive) > depth:
             positive = positive[np.argpartition(-scores[positive], depth - 1)[:depth]]

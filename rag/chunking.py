@@ -6,17 +6,26 @@ Each body span of an article is cut into windows of consecutive sentences holdin
 sentence longer than `max_words` words (a line that never ends with a full stop: a table, a list,
 a dump) is first cut into pieces of `max_words` words at word boundaries, so no chunk holds more
 than `max_words` words. Chunks never cross page furniture (body spans are chunked separately) and
-cut a sentence only when it is too long. It does not look at meaning or headings.
+cut a sentence only when it is too long. Each chunk carries its article's date and which body
+paragraphs (blank-line separated, counted from 1 over the whole body) it covers, so a source can be
+told apart from another of the same article ("paragraphs 3-5"). It does not look at meaning or
+headings.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
+
 from rag.records import Article, Chunk, content_id
 from rag.sentences import count_words, split_sentences, word_spans
+
+_BLANK_LINE = re.compile(r"\n\s*\n")
 
 
 def chunk_article(article: Article, max_words: int = 160, overlap_words: int = 40) -> list[Chunk]:
     chunks = []
+    starts = paragraph_starts(article)
     for body_start, body_end in article.body:
         sentences = cap_words(article.text, split_sentences(article.text, body_start, body_end), max_words)
         for first, last in sentence_windows(
@@ -32,9 +41,20 @@ def chunk_article(article: Article, max_words: int = 160, overlap_words: int = 4
                     start=start,
                     end=end,
                     text=article.text[start:end],
+                    published=article.published,
+                    paragraphs=(bisect.bisect_right(starts, start), bisect.bisect_right(starts, end - 1)),
                 )
             )
     return chunks
+
+
+def paragraph_starts(article: Article) -> list[int]:
+    """Where each body paragraph begins, in order: body spans split at blank lines."""
+    starts = []
+    for body_start, body_end in article.body:
+        starts.append(body_start)
+        starts.extend(m.end() for m in _BLANK_LINE.finditer(article.text, body_start, body_end))
+    return starts
 
 
 def cap_words(text: str, spans: list[tuple[int, int]], max_words: int) -> list[tuple[int, int]]:

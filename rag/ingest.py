@@ -24,6 +24,7 @@ It does not watch the docs folder.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from pathlib import Path
 from rag import disk
 from rag.articles import check_size, file_hash, list_files, read_article, source_name
 from rag.chunking import chunk_article
+from rag.duplicates import Signature, copies, sign
 from rag.embedding import Embedder, export_graph, model_fingerprint
 from rag.errors import IndexDamaged, RagError
 from rag.lock import writer_lock
@@ -352,6 +354,10 @@ def _apply(
                 "doc_id": article.doc_id,
                 "title": article.title,
                 "chunks": len(chunks),
+                "published": article.published,
+                "author": article.author,
+                "modified": folder.paths[source].stat().st_mtime,
+                "minhash": base64.b64encode(sign(body_text(article)).to_bytes()).decode("ascii"),
             }
             pending.extend(chunks)
             if len(pending) >= EMBED_BATCH:
@@ -359,10 +365,32 @@ def _apply(
         if progress and done < len(todo.fresh):
             progress(Progress(done, len(todo.fresh), embedded, time.perf_counter() - started))
     flush()
+    mark_copies(store.files)
     store.manifest["files"] = dict(sorted(store.files.items()))
     if progress and todo.fresh:
         progress(Progress(len(todo.fresh), len(todo.fresh), embedded, time.perf_counter() - started))
     return store, embedded
+
+
+def body_text(article: Article) -> str:
+    """The article without its headline and page furniture: what copies are compared by."""
+    return "\n\n".join(article.text[s:e] for s, e in article.body)
+
+
+def mark_copies(files: dict[str, dict]) -> None:
+    """Finds the files that hold the same story and marks, in their manifest entries, the newest copy
+    (by the date the article states, then by file modification time) with `also_in` (the others)
+    and each other copy with `copy_of` (the newest). Entries without a signature are left alone."""
+    signatures = {s: Signature.from_bytes(base64.b64decode(e["minhash"])) for s, e in files.items() if "minhash" in e}
+    for entry in files.values():
+        entry.pop("copy_of", None)
+        entry.pop("also_in", None)
+    for group in copies(signatures):
+        newest = max(group, key=lambda s: (files[s].get("published") or "", files[s].get("modified", 0.0), s))
+        files[newest]["also_in"] = [s for s in group if s != newest]
+        for source in group:
+            if source != newest:
+                files[source]["copy_of"] = newest
 
 
 def _report(

@@ -1,6 +1,7 @@
 """`Pipeline.stream(question, answerer)`: the one place that wires the stages of a question.
 
     hits = search(question)              dense and BM25 candidates, fused, keyed by chunk id
+    hits = fold_copies(hits)             one story, one source: older copies give way to the newest
     hits = reranker(question, hits)      the trained reader reorders them (when one is configured)
     passages = label(hits, k)            merge overlaps, cut to k, assign [1]..[k]: the closed set
     answerer.stream(question, passages)  pieces of text as they are made, then the `Answer`
@@ -22,6 +23,7 @@ from typing import Protocol
 
 from rag.embedding import Embedder
 from rag.errors import RagError, UsageError
+from rag.fold import fold_copies
 from rag.ingest import Progress, UpdateReport, update
 from rag.records import Answer, Hit, Passage
 from rag.retrieve import label, search
@@ -29,6 +31,7 @@ from rag.settings import MAX_QUESTION_CHARS, Settings
 from rag.store import Store
 
 Reranker = Callable[[str, list[Hit]], list[Hit]]
+Dates = tuple[str | None, str | None]  # since, until: ISO dates, either end open
 
 
 class Answerer(Protocol):
@@ -123,25 +126,28 @@ class Pipeline:
             self._store = store
             return report
 
-    def passages(self, question: str, k: int | None = None) -> tuple[Passage, ...]:
-        """The labelled passages for `question`: search, rerank, label."""
-        return self._passages(check_question(question), k, {})
+    def passages(self, question: str, k: int | None = None, dates: Dates | None = None) -> tuple[Passage, ...]:
+        """The labelled passages for `question`: search, fold, rerank, label."""
+        return self._passages(check_question(question), k, dates, {})
 
-    def ask(self, question: str, answerer: Answerer, k: int | None = None) -> Answer:
+    def ask(self, question: str, answerer: Answerer, k: int | None = None, dates: Dates | None = None) -> Answer:
         """Answers `question` from the indexed articles, with citations, or abstains."""
         answer = None
-        for event in self.stream(question, answerer, k):
+        for event in self.stream(question, answerer, k, dates):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def stream(self, question: str, answerer: Answerer, k: int | None = None) -> Iterator[str | Answer]:
-        """Yields pieces of answer text as they are made, then the complete `Answer` with timings."""
+    def stream(
+        self, question: str, answerer: Answerer, k: int | None = None, dates: Dates | None = None
+    ) -> Iterator[str | Answer]:
+        """Yields pieces of answer text as they are made, then the complete `Answer` with timings.
+        `k` and `dates` (since, until: ISO dates or None) override the settings for this question."""
         question = check_question(question)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        passages = self._passages(question, k, timings)
+        passages = self._passages(question, k, dates, timings)
         answer = None
         for event in answerer.stream(question, passages):
             if isinstance(event, Answer):
@@ -155,16 +161,21 @@ class Pipeline:
         timings = answer.timings_ms | timings  # the llama.cpp answerer adds its own stages
         yield replace(answer, timings_ms={name: round(ms, 1) for name, ms in timings.items()})
 
-    def _passages(self, question: str, k: int | None, timings: dict[str, float]) -> tuple[Passage, ...]:
+    def _passages(
+        self, question: str, k: int | None, dates: Dates | None, timings: dict[str, float]
+    ) -> tuple[Passage, ...]:
         clock = time.perf_counter()
         store = self.store
-        hits = search(question, store, self.embedder, self.settings)
+        since, until = dates if dates is not None else (self.settings.since, self.settings.until)
+        among = store.dated_between(since, until) if since or until else None
+        hits = search(question, store, self.embedder, self.settings, among)
+        hits = fold_copies(hits, store)
         timings["search"] = _since(clock)
         if self.reranker is not None:
             clock = time.perf_counter()
             hits = self.reranker(question, hits)
             timings["rerank"] = _since(clock)
-        return label(hits, k or self.settings.k)
+        return label(hits, k or self.settings.k, store.also_in)
 
 
 def _since(clock: float) -> float:

@@ -10,7 +10,7 @@ passages get the labels 1..k. Neither reranks nor decides whether to answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.embedding import Embedder
 from rag.records import Chunk, Evidence, Hit, Passage
@@ -18,11 +18,14 @@ from rag.settings import Settings
 from rag.store import Store
 
 
-def search(question: str, store: Store, embedder: Embedder, settings: Settings) -> list[Hit]:
-    """The fused candidates for `question`, best first (ties by chunk id)."""
+def search(
+    question: str, store: Store, embedder: Embedder, settings: Settings, among: set[str] | None = None
+) -> list[Hit]:
+    """The fused candidates for `question`, best first (ties by chunk id); only chunks in `among`
+    (a date range's) when it is given."""
     depth = settings.candidates
-    dense = [chunk_id for chunk_id, _ in store.search_dense(embedder.encode_query(question), depth)]
-    lexical = [chunk_id for chunk_id, _ in store.search_lexical(question, depth)]
+    dense = [chunk_id for chunk_id, _ in store.search_dense(embedder.encode_query(question), depth, among)]
+    lexical = [chunk_id for chunk_id, _ in store.search_lexical(question, depth, among)]
     fused = reciprocal_rank_fusion([dense, lexical], settings.rrf_k)
     dense_rank = {c: r for r, c in enumerate(dense, start=1)}
     lexical_rank = {c: r for r, c in enumerate(lexical, start=1)}
@@ -48,8 +51,11 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> di
     return fused
 
 
-def label(hits: Sequence[Hit], k: int) -> tuple[Passage, ...]:
-    """The first `k` distinct passages from `hits` in order, overlapping chunks merged, labelled 1..k.
+def label(
+    hits: Sequence[Hit], k: int, also_in: Callable[[str], tuple[str, ...]] = lambda source: ()
+) -> tuple[Passage, ...]:
+    """The first `k` distinct passages from `hits` in order, overlapping chunks merged, labelled 1..k;
+    `also_in(source)` names the other files holding the same story.
 
     A chunk that overlaps a chosen passage of the same article widens that passage instead of
     taking a new label (one that bridges two chosen passages joins them at the first one's place);
@@ -67,14 +73,14 @@ def label(hits: Sequence[Hit], k: int) -> tuple[Passage, ...]:
             groups = [g for g in groups if not any(g is other for other in touched[1:])]
         elif len(groups) < k:
             groups.append([hit])
-    return tuple(_passage(n, group) for n, group in enumerate(groups, start=1))
+    return tuple(_passage(n, group, also_in) for n, group in enumerate(groups, start=1))
 
 
 def _overlap(a: Chunk, b: Chunk) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _passage(n: int, group: list[Hit]) -> Passage:
+def _passage(n: int, group: list[Hit], also_in: Callable[[str], tuple[str, ...]]) -> Passage:
     """One passage spanning the union of the group's chunks, which overlap and share an article."""
     pieces = sorted((h.chunk for h in group), key=lambda c: c.start)
     text, end = pieces[0].text, pieces[0].end
@@ -98,4 +104,7 @@ def _passage(n: int, group: list[Hit]) -> Passage:
         text=text,
         score=round(group[0].score, 6),
         evidence=tuple(sorted(evidence.values(), key=lambda e: -e.probability)),
+        published=first.published,
+        paragraphs=(pieces[0].paragraphs[0], max(c.paragraphs[1] for c in pieces)),
+        also_in=also_in(first.source),
     )

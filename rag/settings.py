@@ -43,6 +43,10 @@ class Settings:
     # Each retriever (dense, BM25) hands this many candidates to reciprocal rank fusion.
     candidates: int = 40
     rrf_k: int = 60
+    # Only articles dated within [since, until] (ISO dates yyyy-mm-dd, inclusive) are searched; an
+    # article that states no date is left out whenever either is set.
+    since: str | None = None
+    until: str | None = None
     # The trained reader (rag.rerank) reads the sentences of this many fused hits and reorders them.
     rerank: bool = True
     rerank_depth: int = 8
@@ -90,6 +94,12 @@ class Settings:
             raise RagError(f"embedding_backend must be auto or torch, got {self.embedding_backend!r}.")
         if self.k < 1:
             raise RagError(f"k must be at least 1, got {self.k}.")
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and parse_day(value) != value:
+                raise RagError(f"{name} must be a date like 2025-05-15, got {value!r}.")
+        if self.since and self.until and self.since > self.until:
+            raise RagError(f"since ({self.since}) is after until ({self.until}); swap them.")
         if self.rerank_depth < 1:
             raise RagError(f"rerank_depth must be at least 1, got {self.rerank_depth}.")
         if self.max_file_mb <= 0:
@@ -109,11 +119,23 @@ _FIELD_NAMES = {f.name for f in dataclasses.fields(Settings)}
 _SHORT_NAMES = {"model_path": "RAG_MODEL", "docs_dir": "RAG_DOCS"}
 
 
+def parse_day(text: str) -> str | None:
+    """`text` as an ISO date (yyyy-mm-dd), or None when it is not one."""
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        return None
+
+
 def _parse(name: str, raw: str, default: Any) -> Any:
     """Converts an environment string to the type of the field's default."""
     try:
         if name == "model_path":
             return Path(raw)
+        if name in ("since", "until"):
+            return raw
         if isinstance(default, bool):
             if raw.lower() in {"1", "true", "yes", "on"}:
                 return True

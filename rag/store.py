@@ -72,22 +72,48 @@ class Store:
     def chunk_ids_of(self, source: str) -> list[str]:
         return [c.chunk_id for c in self.chunks.values() if c.source == source]
 
+    def copy_of(self, source: str) -> str | None:
+        """The newest copy of the story in `source`, when `source` is an older copy (rag.ingest)."""
+        return self.files.get(source, {}).get("copy_of")
+
+    def also_in(self, source: str) -> tuple[str, ...]:
+        """The other files holding the story of `source`, when `source` is its newest copy."""
+        return tuple(self.files.get(source, {}).get("also_in", ()))
+
+    def dated_between(self, since: str | None, until: str | None) -> set[str]:
+        """Ids of the chunks whose article states a date within [since, until] (ISO dates, inclusive);
+        an article without a date is outside every range."""
+        return {
+            c.chunk_id
+            for c in self.chunks.values()
+            if c.published and (since is None or c.published >= since) and (until is None or c.published <= until)
+        }
+
     # --- reading ---------------------------------------------------------------------------------
 
     def get(self, chunk_id: str) -> Chunk:
         return self.chunks[chunk_id]
 
-    def search_dense(self, vector: np.ndarray, depth: int) -> list[tuple[str, float]]:
-        """The `depth` chunks closest in meaning to a unit `vector`: (chunk id, cosine), best first."""
-        depth = min(depth, self.vectors.ntotal)
+    def search_dense(self, vector: np.ndarray, depth: int, among: set[str] | None = None) -> list[tuple[str, float]]:
+        """The `depth` chunks closest in meaning to a unit `vector`: (chunk id, cosine), best first;
+        only chunks in `among` when it is given."""
+        import faiss
+
+        depth = min(depth, self.vectors.ntotal if among is None else len(among))
         if depth <= 0:
             return []
-        scores, ids = self.vectors.search(np.ascontiguousarray(vector, dtype=np.float32)[None, :], depth)
+        params = None
+        if among is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.array([faiss_id(c) for c in among])))
+        query = np.ascontiguousarray(vector, dtype=np.float32)[None, :]
+        scores, ids = self.vectors.search(query, depth, params=params)
         return [(self._ids[int(i)], float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
 
-    def search_lexical(self, question: str, depth: int) -> list[tuple[str, float]]:
-        """The `depth` best BM25 matches for `question`: (chunk id, score), best first."""
-        return [(self._ids[i], s) for i, s in self.lexical.search(question, depth)]
+    def search_lexical(self, question: str, depth: int, among: set[str] | None = None) -> list[tuple[str, float]]:
+        """The `depth` best BM25 matches for `question`: (chunk id, score), best first; only chunks
+        in `among` when it is given."""
+        keys = None if among is None else {faiss_id(c) for c in among}
+        return [(self._ids[i], s) for i, s in self.lexical.search(question, depth, keys)]
 
     @property
     def term_stats(self) -> TermStats:

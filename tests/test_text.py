@@ -134,3 +134,20 @@ def test_a_line_without_sentence_ends_becomes_chunks_of_bounded_length() -> None
     assert max(count_words(c.text) for c in chunks) == 160
     assert chunks[0].text.startswith("cell0 ") and chunks[-1].text.endswith("cell19999")
     assert all(article.text[c.start : c.end] == c.text for c in chunks)
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("Title\n\nOne. Two.\n\nThree.\n\nFour five.\n", [(1, 3)]),
+        (
+            "Title\n\n" + "Alpha beta gamma. " * 6 + "\n\n" + "Delta epsilon. " * 6 + "\n\nZeta.\n",
+            [(1, 1), (1, 2), (2, 3)],
+        ),
+    ],
+)
+def test_chunks_know_which_body_paragraphs_they_cover(text: str, spans: list[tuple[int, int]]) -> None:
+    article = read_article("p.txt", text.encode())
+    max_words = 60 if len(spans) == 1 else 14
+    chunks = chunk_article(article, max_words=max_words, overlap_words=3)
+    assert [c.paragraphs for c in chunks] == spans
