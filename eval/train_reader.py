@@ -50,6 +50,7 @@ from eval.reader_data import (
 )
 from eval.squad import article_text, file_name, load_squad
 from rag.errors import RagError
+from rag.onnx_encoder import save_optimized
 from rag.reader import Reader
 from rag.reader_input import Pair, encode, load_tokenizer, token_span
 
@@ -301,6 +302,8 @@ def export(model, tokenizer, out: Path) -> tuple[Path, Path]:
             dynamo=False,
         )
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+    save_optimized(fp32, fp32)
+    save_optimized(int8, int8)
     return fp32, int8
 
 

@@ -166,13 +166,13 @@ def export_graph(model_name: str, folder: Path) -> Path | None:
     """The ONNX graph of `model_name` in `folder`; None when the model is not a local folder this
     exporter covers (it then runs on torch). A graph missing there is copied from the user's cache
     (`cache_dir()`), or exported with torch (a few seconds) and kept in the cache for other indexes."""
-    from rag.onnx_encoder import export, exportable
+    from rag.onnx_encoder import EXPORT_VERSION, export, exportable
 
     model_dir = Path(resolve_model(model_name)).expanduser()
     fingerprint = model_fingerprint(model_name)
     if fingerprint is None or not exportable(model_dir):
         return None
-    name = f"encoder-{fingerprint}.onnx"
+    name = f"encoder-{fingerprint}-v{EXPORT_VERSION}.onnx"
     path = folder / name
     if path.is_file():
         return path

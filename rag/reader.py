@@ -121,14 +121,12 @@ def record(model_dir: Path = MODEL_DIR) -> dict:
 
 @functools.cache
 def load_session(path: str):
-    """An onnxruntime session for the model at `path`, made once per process."""
-    import onnxruntime
+    """An onnxruntime session for the model at `path` (saved pre-optimized), made once per process."""
+    from rag.onnx_encoder import session
 
     if not Path(path).is_file():
         raise RagError(f"The reader model {path} is missing; reinstall newsrag (it ships inside the package).")
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3
-    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    return session(path)
 
 
 _LOCKS: dict[int, threading.Lock] = {}

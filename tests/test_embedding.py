@@ -12,6 +12,7 @@ import pytest
 
 from rag.embedding import Embedder, bundled_model_dir, export_graph, model_fingerprint, prompts, resolve_model
 from rag.errors import RagError
+from rag.onnx_encoder import EXPORT_VERSION
 
 
 def test_default_model_is_the_bundled_minilm() -> None:
@@ -45,7 +46,7 @@ def test_the_two_backends_agree(graph: Path) -> None:
 
 
 def test_the_graph_is_named_by_the_model_files_and_copied_from_the_cache(tmp_path: Path, graph: Path) -> None:
-    assert graph.name == f"encoder-{model_fingerprint('all-MiniLM-L6-v2')}.onnx"
+    assert graph.name == f"encoder-{model_fingerprint('all-MiniLM-L6-v2')}-v{EXPORT_VERSION}.onnx"
     again = export_graph("all-MiniLM-L6-v2", tmp_path / "other-index")  # from the cache: no torch export
     assert again.read_bytes() == graph.read_bytes()
 

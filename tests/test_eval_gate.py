@@ -20,6 +20,8 @@ from rag.errors import RagError
 from rag.pipeline import Pipeline, make_answerer
 from rag.settings import Settings
 
+pytestmark = pytest.mark.slow
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 REPORT_KEYS = {

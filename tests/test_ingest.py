@@ -254,3 +254,60 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_warning(docs, tmp_path, ca
     assert code == 0 and "Indexed 1 files" in out
     assert "warning: skipped dump.txt: dump.txt is 0.1 MB; the limit is 0.05 MB per article file" in err
     assert set(disk.load(tmp_path / "index").files) == {SEED.name}
+
+
+# --- what shaped the index ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "note"),
+    [
+        ({"RAG_CHUNK_WORDS": "120"}, "note: chunk size changed from 160 to 120 words: rebuilding the index."),
+        ({"RAG_CHUNK_OVERLAP_WORDS": "20"}, "note: chunk overlap changed from 40 to 20 words: rebuilding the index."),
+    ],
+)
+def test_a_changed_chunking_setting_rebuilds_the_whole_index_with_one_line(
+    docs, tmp_path, capsys, monkeypatch, env: dict, note: str
+) -> None:
+    index = tmp_path / "index"
+    (docs / "harbour.txt").write_text(article("Harbour reopens", "The harbour in Gdańsk reopened on Monday."))
+    assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 0
+    before = disk.load(index)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run(index_main, capsys, "--docs", docs, "--index-dir", index)
+    assert code == 0 and err.splitlines()[0] == note
+    after = disk.load(index)
+    assert after.manifest["shape"]["chunk_words"] == int(env.get("RAG_CHUNK_WORDS", 160))
+    assert "(2 files re-embedded, 0 removed)" in out  # both files, not only changed ones
+    assert set(after.chunks) != set(before.chunks)  # every chunk cut again with the new size
+
+
+def test_an_index_of_an_older_format_is_rebuilt_with_one_line(docs, tmp_path, capsys) -> None:
+    index = tmp_path / "index"
+    assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 0
+    manifest = index / pointer(index).strip() / "manifest.json"
+    manifest.write_text(json.dumps(json.loads(manifest.read_text()) | {"format": 3, "checksums": {}}))
+    code, out, err = run(index_main, capsys, "--docs", docs, "--index-dir", index)
+    assert code == 0
+    assert err.splitlines()[0] == "note: the index format changed from 3 to 4: rebuilding the index."
+    assert disk.load(index).manifest["format"] == disk.FORMAT_VERSION
+
+
+def test_the_manifest_records_everything_that_shaped_the_index(docs, tmp_path, capsys) -> None:
+    index = tmp_path / "index"
+    assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 0
+    manifest = disk.load(index).manifest
+    assert manifest["shape"] == {
+        "chunk_words": 160,
+        "chunk_overlap_words": 40,
+        "embed_text": "title\\ntext",
+        "embedding_model": "all-MiniLM-L6-v2",
+        "model_files": manifest["shape"]["model_files"],
+        "backend": "faiss-flat-ip",
+        "precision": "float32",
+    }
+    assert len(manifest["shape"]["model_files"]) == 16
+    assert manifest["format"] == disk.FORMAT_VERSION and manifest["dimension"] == 384
+    graph = manifest["encoder"]["file"]
+    assert (index / graph).is_file() and manifest["encoder"]["sha256"] == disk.sha256(index / graph)

@@ -15,6 +15,8 @@ import pytest
 
 from rag import disk
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
 

@@ -17,6 +17,8 @@ from tiny_gguf import write_tiny_gguf
 
 from rag.articles import read_article
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = "Who led Russia's delegation?"
 ANSWER_KEYS = {

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from ui_server import running_ui
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
 SECRET = "Vault codes\n\nThe vault code of the Port Quillan bank is 7391.\n"
