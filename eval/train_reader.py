@@ -20,8 +20,9 @@ Steps, all with fixed seeds (see `TrainSettings`):
    (where the abstain threshold is chosen: in-corpus questions against an index of all training
    articles, out-of-corpus ones against an index without the validation slice) and on the held-out
    articles (never used to choose anything).
-DIR gets `reader.int8.onnx`, `reader.fp32.onnx`, `training.json` and `train.log`; copy the first
-and the record into `rag/reader_model/` to ship them. Needs torch, transformers, onnx and onnxscript
+DIR gets `reader.int8.onnx`, `reader.fp32.onnx`, `reference.json` (the fp32 readings of a few probe
+pairs), `training.json` and `train.log`; copy the int8 file, the reference and the record into
+`rag/reader_model/` to ship them. Needs torch, transformers, onnx and onnxscript
 (`pip install -e ".[train]"`). Progress goes to stderr and DIR/train.log every few seconds.
 """
 
@@ -406,6 +407,62 @@ def _mean(values) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+# Probe pairs whose fp32 readings ship as reference.json: the shipped int8 file must read them alike
+# (tests/test_reader.py). The seed article's sentences, with the questions people ask of it.
+PROBES = [
+    (
+        "Who led Russia's delegation?",
+        "Russia’s mid-level delegation, led by Vladimir Medinsky, an ultra-conservative, "
+        "landed earlier in the day in Istanbul.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    (
+        "Who led Russia's delegation?",
+        "Ukraine’s delegation will be headed by the defence minister, Rustem Umerov.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    (
+        "Where will the talks take place?",
+        "The talks are expected to take place at the Dolmabahçe Palace on the shores of the Bosphorus.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    ("When do the talks begin?", "The talks are set to begin on Friday.", "Zelenskyy sends team for peace talks", ""),
+    (
+        "What is the capital of Australia?",
+        "The talks are set to begin on Friday.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    (
+        "Who won the Super Bowl?",
+        "The Denver Broncos defeated the Carolina Panthers 24–10 to earn their third Super Bowl title.",
+        "Super Bowl 50",
+        "The American Football Conference champion faced the National Football Conference champion.",
+    ),
+]
+
+
+def write_reference(reader: Reader, path: Path) -> None:
+    """The readings of `PROBES` by `reader` (the fp32 graph: torch's outputs within 1e-5), as JSON."""
+    pairs = [Pair(*probe) for probe in PROBES]
+    rows = [
+        {
+            "question": pair.question,
+            "sentence": pair.sentence,
+            "title": pair.title,
+            "previous": pair.previous,
+            "probability": round(reading.probability, 5),
+            "short_answer": reading.short_answer(pair.sentence),
+            "short_answer_probability": round(reading.answer_probability, 5),
+        }
+        for pair, reading in zip(pairs, reader.read(pairs))
+    ]
+    path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 # --- the command ---------------------------------------------------------------------------------
 
 
@@ -516,8 +573,11 @@ def run(
         export(model, tokenizer, out)
         log("exported reader.fp32.onnx and reader.int8.onnx")
         training |= {"questions": len(questions), "pairs": len(examples), "positive_pairs": positives}
-    elif (out / "training.json").is_file():
-        training = json.loads((out / "training.json").read_text())["training"]
+    else:
+        if (out / "training.json").is_file():
+            training = json.loads((out / "training.json").read_text())["training"]
+        for graph in (out / "reader.fp32.onnx", out / "reader.int8.onnx"):
+            save_optimized(graph, graph)  # as `export` leaves them; optimizing twice changes nothing
 
     val_questions = [q for pos in val_pos for q in articles[pos].questions]
     if val_limit and val_limit < len(val_questions):
@@ -550,6 +610,7 @@ def run(
 
     int8 = Reader(out / "reader.int8.onnx", bundled_model_dir() / "tokenizer.json")
     fp32 = Reader(out / "reader.fp32.onnx", bundled_model_dir() / "tokenizer.json")
+    write_reference(fp32, out / "reference.json")
     full = judged(int8, val_questions, held_questions)
     measured = summary(*full)
     log(f"int8: {json.dumps(measured)}")

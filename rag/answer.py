@@ -65,16 +65,17 @@ class ReaderAnswerer:
         return Answer(question, (claim,), False, (citation,), passages, self.name, short_answer=short)
 
     def best(self, question: str, passages: tuple[Passage, ...]) -> Choice | None:
-        """The most probable sentence over all passages; the earlier passage wins a tie. Sentences the
-        reranker did not read (all of them when no reranker ran) are read here."""
+        """The most probable sentence over all passages; the earlier passage wins a tie. A passage the
+        reranker did not read (every passage, when no reranker ran) is read here; one it read is not
+        read again, though a chunk merged into it after the reranker's depth may have added sentences."""
         unread: dict[tuple[str, int, int], Pair] = {}
         owner: dict[tuple[str, int, int], Passage] = {}
         for p in passages:
-            known = {(e.start, e.end) for e in p.evidence}
+            if p.evidence:
+                continue
             for start, end, pair in sentence_pairs(question, _as_chunk(p)):
-                if (start, end) not in known:
-                    unread[(p.doc_id, start, end)] = pair
-                    owner.setdefault((p.doc_id, start, end), p)
+                unread[(p.doc_id, start, end)] = pair
+                owner[(p.doc_id, start, end)] = p
         read = read_sentences(self.reader, question, unread) if unread else {}
         choices = [Choice(p, e) for p in passages for e in p.evidence]
         choices += [Choice(owner[key], e) for key, e in read.items()]

@@ -40,7 +40,7 @@ _GENERATION = re.compile(r"gen-\d+")
 #: Loads tried while saves keep switching CURRENT under the reader.
 LOAD_TRIES = 5
 # What reading a generation's files raises when they are truncated or garbled (faiss: RuntimeError;
-# numpy and bm25s: ValueError, EOFError; a short chunk row: TypeError, KeyError).
+# numpy: ValueError, EOFError; a short chunk row: TypeError, KeyError).
 _UNREADABLE = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, RuntimeError)
 
 

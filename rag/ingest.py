@@ -33,9 +33,10 @@ from pathlib import Path
 from rag import disk
 from rag.articles import check_size, file_hash, list_files, read_article, source_name
 from rag.chunking import chunk_article
-from rag.duplicates import Signature, copies, sign
+from rag.duplicates import sign
 from rag.embedding import Embedder, export_graph, model_fingerprint
 from rag.errors import IndexDamaged, RagError
+from rag.fold import body_text, mark_copies
 from rag.lock import writer_lock
 from rag.records import Article, Chunk
 from rag.settings import Settings
@@ -370,27 +371,6 @@ def _apply(
     if progress and todo.fresh:
         progress(Progress(len(todo.fresh), len(todo.fresh), embedded, time.perf_counter() - started))
     return store, embedded
-
-
-def body_text(article: Article) -> str:
-    """The article without its headline and page furniture: what copies are compared by."""
-    return "\n\n".join(article.text[s:e] for s, e in article.body)
-
-
-def mark_copies(files: dict[str, dict]) -> None:
-    """Finds the files that hold the same story and marks, in their manifest entries, the newest copy
-    (by the date the article states, then by file modification time) with `also_in` (the others)
-    and each other copy with `copy_of` (the newest). Entries without a signature are left alone."""
-    signatures = {s: Signature.from_bytes(base64.b64decode(e["minhash"])) for s, e in files.items() if "minhash" in e}
-    for entry in files.values():
-        entry.pop("copy_of", None)
-        entry.pop("also_in", None)
-    for group in copies(signatures):
-        newest = max(group, key=lambda s: (files[s].get("published") or "", files[s].get("modified", 0.0), s))
-        files[newest]["also_in"] = [s for s in group if s != newest]
-        for source in group:
-            if source != newest:
-                files[source]["copy_of"] = newest
 
 
 def _report(

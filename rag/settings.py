@@ -56,7 +56,7 @@ class Settings:
     abstain_threshold: float = 0.5
     # ... and shortens the answer to its short-answer span when the span's probability is at least this.
     short_answer_threshold: float = 0.3
-    # llama.cpp answerer; None means the extractive answerer.
+    # llama.cpp answerer; None means the trained reader answers.
     model_path: Path | None = None
     # The chat UI offers the .gguf files in this folder (and model_path) as answerers.
     models_dir: Path = Path("models")

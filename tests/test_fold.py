@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_duplicates import COPY, UNRELATED
 
-from rag.ingest import mark_copies
+from rag.fold import mark_copies
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 
