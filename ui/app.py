@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from rag.errors import RagError
 from rag.library import UPLOAD_EXTENSIONS, delete_article, list_articles, save_upload
 from rag.settings import Settings
-from ui.render import CSS, MARKER_JS, articles_html
+from ui.page import CSS, PAGE_JS
+from ui.render import articles_html
 from ui.respond import GENERIC_ERROR, READER, Shared, respond
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def serve(
             server_port=port,
             share=share,
             css=CSS,
-            js=MARKER_JS,
+            js=PAGE_JS,
             ssr_mode=False,
             show_error=False,
             # Gradio refuses bigger requests with a bare error; below this, the article limit says why.

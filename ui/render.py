@@ -3,7 +3,8 @@
 Every piece of text that comes from an article, a model or a user is escaped with `html.escape`
 before it is placed in markup, so an article holding `<script>` shows that text and runs nothing.
 The markup holds no blank lines, so the chat's Markdown renderer passes it through as one HTML
-block. It does not fetch anything, and it knows nothing of Gradio.
+block. It does not fetch anything, and it knows nothing of Gradio (the page's CSS and script are
+in `ui.page`).
 """
 
 from __future__ import annotations
@@ -12,30 +13,6 @@ import html
 import re
 
 from rag.records import Answer, Citation, Claim, Passage
-
-CSS = """
-.rag-answer .abstained { color: #7a5b00; background: #fff6d6; border-left: 4px solid #e0b000;
-  padding: 6px 10px; border-radius: 4px; font-style: italic; }
-.rag-answer .rewritten { font-size: 0.8em; color: #6b7280; margin: 0 0 6px 0; }
-.rag-answer .error { color: #991b1b; background: #fee2e2; border-left: 4px solid #dc2626;
-  padding: 6px 10px; border-radius: 4px; }
-.rag-answer sup.cite { color: #1d4ed8; font-weight: 600; cursor: pointer; margin-left: 1px; }
-.rag-answer sup.cite:hover { text-decoration: underline; }
-.rag-answer .claim.unsupported { text-decoration: underline dotted #dc2626; }
-.rag-answer sup.cite.unsupported, .rag-answer .unsupported-label { color: #b91c1c; }
-.rag-answer .short-answer { font-weight: 600; }
-.rag-answer .sources { margin-top: 8px; font-size: 0.92em; }
-.rag-answer details.source { border: 1px solid #d1d5db; border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
-.rag-answer details.source.unsupported { border-color: #dc2626; }
-.rag-answer details.source summary { cursor: pointer; }
-.rag-answer .source-file { color: #6b7280; font-family: monospace; font-size: 0.9em; }
-.rag-answer .passage { margin: 6px 0 2px 0; line-height: 1.45; }
-.rag-answer mark.cited { background: #fde68a; padding: 0 1px; }
-.rag-answer mark.cited.unsupported { background: #fecaca; text-decoration: underline wavy #dc2626; }
-table.article-list { width: 100%; font-size: 0.85em; border-collapse: collapse; }
-table.article-list td, table.article-list th { border-bottom: 1px solid #e5e7eb; padding: 3px 4px; text-align: left; }
-.rag-answer .pending { color: #6b7280; font-style: italic; }
-"""
 
 
 def answer_html(answer: Answer, rewritten: str | None = None, show_passages: bool = False) -> str:
@@ -153,19 +130,3 @@ def _text(text: str) -> str:
 
 def _wrap(inner: str) -> str:
     return f'<div class="rag-answer">{inner}</div>'
-
-
-#: Page script: a click on a [n] marker opens source n of the same answer and brings it into view.
-MARKER_JS = """
-() => {
-  document.addEventListener("click", (event) => {
-    const marker = event.target.closest(".rag-answer sup.cite");
-    if (!marker) return;
-    const answer = marker.closest(".rag-answer");
-    const source = answer && answer.querySelector(`details.source[data-n="${marker.dataset.n}"]`);
-    if (!source) return;
-    source.open = true;
-    source.scrollIntoView({ block: "nearest" });
-  });
-}
-"""
