@@ -165,10 +165,10 @@ def test_the_library_status_tells_of_a_repaired_index(docs: Path, tmp_path: Path
     from ui.respond import Shared
 
     pipelines = Shared(Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index"))
-    assert _refresh(pipelines).startswith("Index up to date: 1 articles")
+    assert _refresh(pipelines).startswith("Index up to date: 1 article, 10 chunks.")
     live = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
     (live / "chunks.jsonl").write_text("")
     (docs / "late.txt").write_text("Late news\n\nA ferry ran aground near Split on Sunday.\n")
     status = _refresh(pipelines)
-    assert status.startswith("Index up to date: 2 articles")
+    assert status.startswith("Index up to date: 2 articles, 11 chunks.")
     assert "⚠ the index in" in status and "no earlier generation was intact; rebuilt it." in status

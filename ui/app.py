@@ -25,7 +25,7 @@ from rag.errors import RagError
 from rag.library import UPLOAD_EXTENSIONS, delete_article, list_articles, save_upload
 from rag.settings import Settings
 from ui.page import CSS, PAGE_JS
-from ui.render import articles_html
+from ui.render import articles_html, counted
 from ui.respond import GENERIC_ERROR, READER, Shared, respond
 
 if TYPE_CHECKING:
@@ -185,7 +185,8 @@ def _refresh(shared: Shared) -> str:
     skipped = "".join(f"\n\n⚠ skipped {source}: {reason}" for source, reason in report.skipped)
     notes = "".join(f"\n\n⚠ {line}." for line in report.messages)  # a repair, changes it could not save
     state = "not updated" if report.unsaved else "up to date"
-    return f"Index {state}: {report.files} articles, {report.chunks} chunks.{skipped}{notes}"
+    counts = f"{counted(report.files, 'article')}, {counted(report.chunks, 'chunk')}"
+    return f"Index {state}: {counts}.{skipped}{notes}"
 
 
 def serve(

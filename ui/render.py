@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 from rag.records import Answer, Citation, Claim, Passage
 
@@ -69,17 +70,47 @@ def _marker(n: int, unsupported: bool) -> str:
 
 
 def source_html(passage: Passage, citations: list[Citation]) -> str:
-    """One numbered source: title and file as the summary, the passage with its cited sentences
-    highlighted as the body."""
+    """One numbered source: as the summary, what tells it apart (headline, date, where in the article,
+    the file and its other copies); as the body, the passage with its cited sentences highlighted."""
     bad = any(c.supported is False for c in citations)
     cls = "source unsupported" if bad else "source"
     label = ' <span class="unsupported-label">⚠ not supported by the answer sentence</span>' if bad else ""
+    where = " · ".join(filter(None, [people_date(passage.published), paragraphs_label(passage.paragraphs)]))
+    also = f' <span class="also-in">also in: {_text(", ".join(passage.also_in))}</span>' if passage.also_in else ""
     summary = (
         f"<summary><b>[{passage.n}]</b> {_text(passage.title)} "
-        f'<span class="source-file">{_text(passage.source)}</span>{label}</summary>'
+        f'<span class="source-where">— {_text(where)}</span> '
+        f'<span class="source-file">{_text(passage.source)}</span>{also}{label}</summary>'
     )
     body = f'<div class="passage">{highlighted_passage(passage, citations)}</div>'
     return f'<details class="{cls}" data-n="{passage.n}">{summary}{body}</details>'
+
+
+# Month names of our own: strftime's %B follows the server's locale.
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def people_date(published: str | None) -> str:
+    """An ISO date as people write it ("2025-05-15" → "15 May 2025"); "" for None, and any other
+    text as it is."""
+    if not published:
+        return ""
+    try:
+        day = date.fromisoformat(published)
+    except ValueError:
+        return published
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def paragraphs_label(paragraphs: tuple[int, int]) -> str:
+    """Where in the article a passage is: "paragraph 2", or "paragraphs 3-5"."""
+    first, last = paragraphs
+    return f"paragraph {first}" if first == last else f"paragraphs {first}-{last}"
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 article", "2 articles", "0 articles" (the nouns counted here take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def highlighted_passage(passage: Passage, citations: list[Citation]) -> str:
@@ -104,14 +135,16 @@ def highlighted_passage(passage: Passage, citations: list[Citation]) -> str:
 
 
 def articles_html(rows: list[tuple[str, str, int]]) -> str:
-    """The library table: one row per indexed article (title, file, chunks)."""
+    """The library table: one row per indexed article (title, file, chunks), under a count."""
     if not rows:
         return '<p class="no-articles">No articles indexed yet.</p>'
+    chunks = sum(n for _, _, n in rows)
     body = "".join(
-        f'<tr><td>{_text(title)}</td><td class="source-file">{_text(source)}</td><td>{chunks}</td></tr>'
-        for title, source, chunks in rows
+        f'<tr><td>{_text(title)}</td><td class="source-file">{_text(source)}</td><td>{counted(n, "chunk")}</td></tr>'
+        for title, source, n in rows
     )
-    return f'<table class="article-list"><tr><th>Title</th><th>File</th><th>Chunks</th></tr>{body}</table>'
+    count = f'<p class="article-count">{counted(len(rows), "article")}, {counted(chunks, "chunk")}</p>'
+    return f'{count}<table class="article-list"><tr><th>Title</th><th>File</th><th>Chunks</th></tr>{body}</table>'
 
 
 def _rewritten_html(rewritten: str | None) -> str:
