@@ -105,7 +105,9 @@ def ask(url: str, question: str, model: str | None = None) -> str:
     client = Client(url, verbose=False)
     client.predict(question, api_name="/lambda")  # the page moves the question box into its state first
     try:
-        chat = client.predict([], 5, "llama.cpp model" if model else "reader", model, False, False, api_name="/chat")
+        chat, _status = client.predict(
+            [], 5, "llama.cpp model" if model else "reader", model, False, False, api_name="/chat"
+        )
     except AppError as err:
         return str(err)
     return str(chat[-1]["content"])

@@ -44,6 +44,11 @@ def streaming_html(text: str, rewritten: str | None = None) -> str:
     return _wrap(f'{_rewritten_html(rewritten)}<div class="answer-text streaming">{_text(text)}▍</div>')
 
 
+def waiting_html() -> str:
+    """A question asked while the app is still loading: it is answered once loading is done."""
+    return _wrap('<div class="pending">Loading the articles and models; your question is next…</div>')
+
+
 def error_html(message: str) -> str:
     """A one-line error in place of an answer."""
     return _wrap(f'<div class="error">⚠ {html.escape(message.splitlines()[0] if message else "Error")}</div>')
