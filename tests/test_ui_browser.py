@@ -146,6 +146,9 @@ def test_a_question_asked_while_loading_is_answered_after_the_page_says_ready(lo
     before = submit(page, "Who led Russia's delegation?")
     wait(page, 30).until(lambda d: "your question is next" in d.find_element("id", "chat").text)
     assert status(page) == "⏳ Loading the articles and models…"
+    # no second question can be sent (and lost) while this one waits
+    assert not page.find_element("css selector", QUESTION_BOX).is_enabled()
+    assert not page.find_element("id", "ask").is_enabled()
     submitted = time.perf_counter()  # from the moment the app may load
     server["release"]()
     seen: dict[str, float] = {}
@@ -162,6 +165,7 @@ def test_a_question_asked_while_loading_is_answered_after_the_page_says_ready(lo
 
     wait(page, 300).until(look)
     finished(page, 180)
+    wait(page, 10).until(lambda d: d.find_element("css selector", QUESTION_BOX).is_enabled())
     assert "ready" in seen, f"the answer showed while the page said {seen['status_at_answer']!r}"
     assert status(page) == "Ready: 1 article"
     assert not last_answer(page).find_elements("css selector", ".error"), last_answer(page).text

@@ -167,15 +167,26 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                         delete_button = gr.Button("Delete", variant="stop", scale=1, elem_id="delete")
 
         inputs = [pending, chatbot, k, answerer, model_path, strict, show_passages]
+
+        # While a turn runs the question box and button are off: Gradio would drop a second
+        # question sent meanwhile (its turn is still running), after the box was emptied.
+        # (Fresh updates each time: Gradio consumes the dicts it is given.)
+        def busy(message):
+            return gr.update(value="", interactive=False), message, gr.update(interactive=False)
+
+        def idle():
+            return gr.update(interactive=True), gr.update(interactive=True)
+
         for trigger in (question.submit, ask.click):
-            trigger(lambda m: ("", m), [question], [question, pending], queue=False).then(
+            # "/lambda": the name scripts have called this step by
+            trigger(busy, [question], [question, pending, ask], queue=False, api_name="lambda").then(
                 chat,
                 inputs,
                 [chatbot, top_status],
                 concurrency_limit=CHAT_CONCURRENCY,
                 concurrency_id="chat",
                 show_progress_on=[chatbot],
-            )
+            ).then(idle, None, [question, ask], queue=False, api_visibility="private")
         library = [status, table, to_delete]
         upload.upload(add_files, [upload, overwrite], [*library, upload, top_status], concurrency_id="library")
         delete_button.click(delete, [to_delete], [*library, top_status], concurrency_id="library")
