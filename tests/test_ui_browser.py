@@ -3,12 +3,11 @@
 The tests run in order against one server, as a user would use it: the page opens while the app is
 still loading (the test holds the index's writer lock, as another process updating the index
 would, until the page has said so) and a question asked then is answered after the page says
-ready; a marker opens
-its source at the highlighted sentence; a new answer scrolls into view after a source was opened;
-the question box shows without scrolling at 1366×768 and at phone width, with one "Settings"; a
-follow-up is rewritten; an uploaded article is counted, listed and answerable; a tiny GGUF model
-picked from the list answers with markers that open their sources; and, last, the server log holds
-only the app's own lines.
+ready; a marker opens its source at the highlighted sentence; a new answer scrolls into view after
+a source was opened; the question box shows without scrolling at 1366×768 and at phone width, with
+one "Settings"; a follow-up is rewritten; an uploaded article is counted, listed and answerable; a
+tiny GGUF model picked from the list answers with markers that open their sources; and, last, the
+server log holds only the app's own lines.
 Saves screenshots and the timings (printed too) to artifacts/ui_timings.json. The answers checked
 for their words ("Medinsky", "Mira Tesk") need the trained reader. Skipped only when
 /usr/bin/chromium is not installed.
