@@ -184,6 +184,8 @@ def test_a_marker_opens_its_source_at_the_highlighted_sentence(page, timings):
     box = page.find_element("css selector", CHAT_BOX)
     passage = source.find_element("css selector", ".passage")
     wait(page, 10).until(lambda d: shown_inside(d, mark, passage) and shown_inside(d, mark, box))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.save_screenshot(str(ARTIFACTS / "ui_source.png"))
     quote = " ".join(mark.text.split())
     assert "Medinsky" in quote and quote in " ".join(SEED.read_text(encoding="utf-8").split())
     summary = source.find_element("css selector", "summary").text
