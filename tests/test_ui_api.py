@@ -107,7 +107,9 @@ def ask(url: str, question: str, model: str | None = None) -> str:
     client = Client(url, verbose=False)
     client.predict(question, api_name="/lambda")  # the page moves the question box into its state first
     try:
-        chat = client.predict([], 5, "llama.cpp model" if model else "reader", model, False, False, api_name="/chat")
+        chat, _status = client.predict(
+            [], 5, "llama.cpp model" if model else "reader", model, False, False, api_name="/chat"
+        )
     except AppError as err:
         return str(err)
     return str(chat[-1]["content"])
@@ -167,10 +169,10 @@ def test_the_library_status_tells_of_a_repaired_index(docs: Path, tmp_path: Path
     from ui.respond import Shared
 
     pipelines = Shared(Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index"))
-    assert _refresh(pipelines).startswith("Index up to date: 1 articles")
+    assert _refresh(pipelines).startswith("Index up to date: 1 article, 10 chunks.")
     live = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text().strip()
     (live / "chunks.jsonl").write_text("")
     (docs / "late.txt").write_text("Late news\n\nA ferry ran aground near Split on Sunday.\n")
     status = _refresh(pipelines)
-    assert status.startswith("Index up to date: 2 articles")
+    assert status.startswith("Index up to date: 2 articles, 11 chunks.")
     assert "⚠ the index in" in status and "no earlier generation was intact; rebuilt it." in status

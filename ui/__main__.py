@@ -1,8 +1,8 @@
 """`python -m ui`: serve the chat on http://127.0.0.1:7860 (localhost only unless --host says otherwise).
 
-Parses the flags into `Settings` (env `RAG_*` first, as for the CLI), indexes the docs folder and
-serves until Ctrl+C. A public share link is made only with `--share`. Bad settings print one line
-and exit non-zero.
+Parses the flags into `Settings` (env `RAG_*` first, as for the CLI) and serves until Ctrl+C: the
+page is up at once, while the docs folder is indexed and the models load in the background. A
+public share link is made only with `--share`. Bad settings print one line and exit non-zero.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The page is a thin face over `ui.respond` (chat turns) and `rag.library` (uploads, listing,
 deletes); every user shares one `Shared` (one index, a cache of answerers), so the index and any
-model load once. `serve` launches
+model load once. A status line says "loading…" until `Shared.load` is done, then how many
+articles are indexed. `serve` starts serving at once, loads in the background, and launches
 it on localhost with the queue on, with an upload folder of its own: an article is added only
 from a file that arrived through this page's upload, and a model only from the offered list, so
 the page cannot be made to read or probe other files of the server. It does not authenticate
@@ -18,13 +19,15 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
 from rag.library import UPLOAD_EXTENSIONS, delete_article, list_articles, save_upload
 from rag.settings import Settings
-from ui.render import CSS, MARKER_JS, articles_html
+from ui.page import CSS, PAGE_JS
+from ui.render import articles_html, counted
 from ui.respond import GENERIC_ERROR, READER, Shared, respond
 
 if TYPE_CHECKING:
@@ -35,6 +38,10 @@ log = logging.getLogger(__name__)
 MODEL = "llama.cpp model"
 # Concurrent chat turns; more wait in the queue. Model turns also take turns per model (ui.respond).
 CHAT_CONCURRENCY = 4
+#: Seconds between two looks at whether loading is done, while the page says it is loading.
+STATUS_POLL_S = 0.5
+#: Gradio's footer links, less its "Settings" page: the page has one Settings, the chat's.
+FOOTER_LINKS = ["api", "gradio"]
 
 
 def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path | None = None) -> gr.Blocks:
@@ -49,8 +56,11 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
     library_lock = threading.Lock()  # one upload or delete at a time
 
     def chat(message, history, k, answerer, model_path, strict, show_passages):
+        """The chat as it grows, with the status line: a turn that waited for loading shows "ready"
+        before its answer."""
         model = model_path if answerer == MODEL else None
-        yield from respond(message, history, shared, k, model, strict, show_passages)
+        for state in respond(message, history, shared, k, model, strict, show_passages):
+            yield state, _markdown(shared.status())
 
     def library_view(status: str):
         try:
@@ -58,8 +68,15 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
         except RagError as err:
             rows, status = [], f"⚠ {err}"
         files = [source for _, source, _ in rows]
-        # File names and messages can hold markup: the status is Markdown, so escape it.
-        return html.escape(status, quote=False), articles_html(rows), gr.update(choices=files, value=None)
+        return _markdown(status), articles_html(rows), gr.update(choices=files, value=None)
+
+    def page_state():
+        """The status line, and the library list once loading is done (until then, a running timer).
+        The library's message line is left to the upload and delete buttons."""
+        if not shared.ready():
+            return _markdown(shared.status()), gr.update(), gr.update(), gr.Timer(active=True)
+        _, table, files = library_view("")
+        return _markdown(shared.status()), table, files, gr.Timer(active=False)
 
     def add_files(paths, overwrite):
         lines = []
@@ -73,7 +90,7 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                 except RagError as err:
                     lines.append(f"⚠ {err}")
             lines.append(_refresh(shared))
-        return *library_view("\n\n".join(lines)), None
+        return *library_view("\n\n".join(lines)), None, _markdown(shared.status())
 
     def delete(source):
         with library_lock:
@@ -84,12 +101,16 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                 status = f"Deleted {source}. " + _refresh(shared)
             except RagError as err:
                 status = f"⚠ {err}"
-        return library_view(status)
+        return *library_view(status), _markdown(shared.status())
 
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
         gr.Markdown(
-            "## Ask the articles\nAnswers quote the articles, with numbered sources. Nothing leaves this machine."
+            "## Ask the articles\nAnswers quote the articles, with numbered sources. Nothing leaves this machine.",
+            elem_id="intro",
         )
+        # Filled in when a page loads (a value given here would be shown to every later page first).
+        top_status = gr.Markdown(elem_id="status")
+        poll = gr.Timer(STATUS_POLL_S)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -146,13 +167,38 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                         delete_button = gr.Button("Delete", variant="stop", scale=1, elem_id="delete")
 
         inputs = [pending, chatbot, k, answerer, model_path, strict, show_passages]
+
+        # While a turn runs the question box and button are off: Gradio would drop a second
+        # question sent meanwhile (its turn is still running), after the box was emptied.
+        # (Fresh updates each time: Gradio consumes the dicts it is given.)
+        def busy(message):
+            return gr.update(value="", interactive=False), message, gr.update(interactive=False)
+
+        def idle():
+            return gr.update(interactive=True), gr.update(interactive=True)
+
         for trigger in (question.submit, ask.click):
-            trigger(lambda m: ("", m), [question], [question, pending], queue=False).then(
-                chat, inputs, [chatbot], concurrency_limit=CHAT_CONCURRENCY, concurrency_id="chat"
+            # "/lambda": the name scripts have called this step by
+            trigger(busy, [question], [question, pending, ask], queue=False, api_name="lambda").then(
+                chat,
+                inputs,
+                [chatbot, top_status],
+                concurrency_limit=CHAT_CONCURRENCY,
+                concurrency_id="chat",
+                show_progress_on=[chatbot],
+            ).then(idle, None, [question, ask], queue=False, api_visibility="private")
+        library = [status, table, to_delete]
+        upload.upload(add_files, [upload, overwrite], [*library, upload, top_status], concurrency_id="library")
+        delete_button.click(delete, [to_delete], [*library, top_status], concurrency_id="library")
+        for event in (app.load, poll.tick):
+            event(
+                page_state,
+                None,
+                [top_status, table, to_delete, poll],
+                queue=False,
+                show_progress="hidden",
+                api_visibility="private",
             )
-        upload.upload(add_files, [upload, overwrite], [status, table, to_delete, upload], concurrency_id="library")
-        delete_button.click(delete, [to_delete], [status, table, to_delete], concurrency_id="library")
-        app.load(lambda: library_view(""), None, [status, table, to_delete])
         app.load(lambda: gr.update(choices=model_choices(shared)), None, [model_path])  # models added since
     return app
 
@@ -184,35 +230,52 @@ def _refresh(shared: Shared) -> str:
     skipped = "".join(f"\n\n⚠ skipped {source}: {reason}" for source, reason in report.skipped)
     notes = "".join(f"\n\n⚠ {line}." for line in report.messages)  # a repair, changes it could not save
     state = "not updated" if report.unsaved else "up to date"
-    return f"Index {state}: {report.files} articles, {report.chunks} chunks.{skipped}{notes}"
+    counts = f"{counted(report.files, 'article')}, {counted(report.chunks, 'chunk')}"
+    return f"Index {state}: {counts}.{skipped}{notes}"
+
+
+def _markdown(text: str) -> str:
+    """`text` for a Markdown component: file names and messages can hold markup, so it is escaped."""
+    return html.escape(text, quote=False)
 
 
 def serve(
     settings: Settings, host: str = "127.0.0.1", port: int = 7860, share: bool = False, rebuild: bool = False
 ) -> None:
-    """Indexes the docs folder, then serves the app until interrupted."""
+    """Serves the app until interrupted, loading the index and models in the background meanwhile;
+    prints the index summary, the address and when it is ready, and nothing of Gradio's own."""
     shared = Shared(settings)
-    report = shared.refresh(rebuild)
-    for line in report.messages:
-        print(f"note: {line}.", flush=True)
-    print(report.summary(), flush=True)
     # Gradio takes as input only files inside its upload folder, which by default every Gradio app
     # of this user shares; a folder of this server's own means such a file came through this page.
     uploads = Path(tempfile.mkdtemp(prefix="newsrag-uploads-", dir=os.environ.get("GRADIO_TEMP_DIR")))
     os.environ["GRADIO_TEMP_DIR"] = str(uploads)
+    app = None
     try:
+        shared.load(rebuild, say=lambda line: print(line, flush=True))  # meanwhile, the server starts
         app = build_app(settings, shared, upload_dir=uploads)
         app.queue(default_concurrency_limit=1)
-        app.launch(
-            server_name=host,
-            server_port=port,
-            share=share,
-            css=CSS,
-            js=MARKER_JS,
-            ssr_mode=False,
-            show_error=False,
-            # Gradio refuses bigger requests with a bare error; below this, the article limit says why.
-            max_file_size=f"{math.ceil(max(50, 2 * settings.max_file_mb))}mb",
-        )
+        try:
+            app.launch(
+                server_name=host,
+                server_port=port,
+                share=share,
+                css=CSS,
+                js=PAGE_JS,
+                ssr_mode=False,
+                show_error=False,
+                quiet=True,
+                footer_links=FOOTER_LINKS,
+                prevent_thread_lock=True,
+                # Gradio refuses bigger requests with a bare error; below this, the article limit says why.
+                max_file_size=f"{math.ceil(max(50, 2 * settings.max_file_mb))}mb",
+            )
+        except OSError as err:
+            # Gradio's message names its own parameters and environment variables; ours names the flag.
+            raise RagError(f"Cannot serve on {host}:{port}: the port is taken or not allowed; pass --port.") from err
+        print(f"Serving on {app.local_url}" + (f" and {app.share_url}" if app.share_url else ""), flush=True)
+        while app.is_running:
+            time.sleep(0.5)
     finally:
+        if app is not None:
+            app.close(verbose=False)
         shutil.rmtree(uploads, ignore_errors=True)

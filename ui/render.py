@@ -3,39 +3,17 @@
 Every piece of text that comes from an article, a model or a user is escaped with `html.escape`
 before it is placed in markup, so an article holding `<script>` shows that text and runs nothing.
 The markup holds no blank lines, so the chat's Markdown renderer passes it through as one HTML
-block. It does not fetch anything, and it knows nothing of Gradio.
+block. It does not fetch anything, and it knows nothing of Gradio (the page's CSS and script are
+in `ui.page`).
 """
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 from rag.records import Answer, Citation, Claim, Passage
-
-CSS = """
-.rag-answer .abstained { color: #7a5b00; background: #fff6d6; border-left: 4px solid #e0b000;
-  padding: 6px 10px; border-radius: 4px; font-style: italic; }
-.rag-answer .rewritten { font-size: 0.8em; color: #6b7280; margin: 0 0 6px 0; }
-.rag-answer .error { color: #991b1b; background: #fee2e2; border-left: 4px solid #dc2626;
-  padding: 6px 10px; border-radius: 4px; }
-.rag-answer sup.cite { color: #1d4ed8; font-weight: 600; cursor: pointer; margin-left: 1px; }
-.rag-answer sup.cite:hover { text-decoration: underline; }
-.rag-answer .claim.unsupported { text-decoration: underline dotted #dc2626; }
-.rag-answer sup.cite.unsupported, .rag-answer .unsupported-label { color: #b91c1c; }
-.rag-answer .short-answer { font-weight: 600; }
-.rag-answer .sources { margin-top: 8px; font-size: 0.92em; }
-.rag-answer details.source { border: 1px solid #d1d5db; border-radius: 6px; padding: 4px 8px; margin: 4px 0; }
-.rag-answer details.source.unsupported { border-color: #dc2626; }
-.rag-answer details.source summary { cursor: pointer; }
-.rag-answer .source-file { color: #6b7280; font-family: monospace; font-size: 0.9em; }
-.rag-answer .passage { margin: 6px 0 2px 0; line-height: 1.45; }
-.rag-answer mark.cited { background: #fde68a; padding: 0 1px; }
-.rag-answer mark.cited.unsupported { background: #fecaca; text-decoration: underline wavy #dc2626; }
-table.article-list { width: 100%; font-size: 0.85em; border-collapse: collapse; }
-table.article-list td, table.article-list th { border-bottom: 1px solid #e5e7eb; padding: 3px 4px; text-align: left; }
-.rag-answer .pending { color: #6b7280; font-style: italic; }
-"""
 
 
 def answer_html(answer: Answer, rewritten: str | None = None, show_passages: bool = False) -> str:
@@ -66,6 +44,11 @@ def streaming_html(text: str, rewritten: str | None = None) -> str:
     return _wrap(f'{_rewritten_html(rewritten)}<div class="answer-text streaming">{_text(text)}▍</div>')
 
 
+def waiting_html() -> str:
+    """A question asked while the app is still loading: it is answered once loading is done."""
+    return _wrap('<div class="pending">Loading the articles and models; your question is next…</div>')
+
+
 def error_html(message: str) -> str:
     """A one-line error in place of an answer."""
     return _wrap(f'<div class="error">⚠ {html.escape(message.splitlines()[0] if message else "Error")}</div>')
@@ -92,17 +75,47 @@ def _marker(n: int, unsupported: bool) -> str:
 
 
 def source_html(passage: Passage, citations: list[Citation]) -> str:
-    """One numbered source: title and file as the summary, the passage with its cited sentences
-    highlighted as the body."""
+    """One numbered source: as the summary, what tells it apart (headline, date, where in the article,
+    the file and its other copies); as the body, the passage with its cited sentences highlighted."""
     bad = any(c.supported is False for c in citations)
     cls = "source unsupported" if bad else "source"
     label = ' <span class="unsupported-label">⚠ not supported by the answer sentence</span>' if bad else ""
+    where = " · ".join(filter(None, [people_date(passage.published), paragraphs_label(passage.paragraphs)]))
+    also = f' <span class="also-in">also in: {_text(", ".join(passage.also_in))}</span>' if passage.also_in else ""
     summary = (
         f"<summary><b>[{passage.n}]</b> {_text(passage.title)} "
-        f'<span class="source-file">{_text(passage.source)}</span>{label}</summary>'
+        f'<span class="source-where">— {_text(where)}</span> '
+        f'<span class="source-file">{_text(passage.source)}</span>{also}{label}</summary>'
     )
     body = f'<div class="passage">{highlighted_passage(passage, citations)}</div>'
     return f'<details class="{cls}" data-n="{passage.n}">{summary}{body}</details>'
+
+
+# Month names of our own: strftime's %B follows the server's locale.
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def people_date(published: str | None) -> str:
+    """An ISO date as people write it ("2025-05-15" → "15 May 2025"); "" for None, and any other
+    text as it is."""
+    if not published:
+        return ""
+    try:
+        day = date.fromisoformat(published)
+    except ValueError:
+        return published
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def paragraphs_label(paragraphs: tuple[int, int]) -> str:
+    """Where in the article a passage is: "paragraph 2", or "paragraphs 3-5"."""
+    first, last = paragraphs
+    return f"paragraph {first}" if first == last else f"paragraphs {first}-{last}"
+
+
+def counted(n: int, noun: str) -> str:
+    """ "1 article", "2 articles", "0 articles" (the nouns counted here take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def highlighted_passage(passage: Passage, citations: list[Citation]) -> str:
@@ -127,14 +140,16 @@ def highlighted_passage(passage: Passage, citations: list[Citation]) -> str:
 
 
 def articles_html(rows: list[tuple[str, str, int]]) -> str:
-    """The library table: one row per indexed article (title, file, chunks)."""
+    """The library table: one row per indexed article (title, file, chunks), under a count."""
     if not rows:
         return '<p class="no-articles">No articles indexed yet.</p>'
+    chunks = sum(n for _, _, n in rows)
     body = "".join(
-        f'<tr><td>{_text(title)}</td><td class="source-file">{_text(source)}</td><td>{chunks}</td></tr>'
-        for title, source, chunks in rows
+        f'<tr><td>{_text(title)}</td><td class="source-file">{_text(source)}</td><td>{counted(n, "chunk")}</td></tr>'
+        for title, source, n in rows
     )
-    return f'<table class="article-list"><tr><th>Title</th><th>File</th><th>Chunks</th></tr>{body}</table>'
+    count = f'<p class="article-count">{counted(len(rows), "article")}, {counted(chunks, "chunk")}</p>'
+    return f'{count}<table class="article-list"><tr><th>Title</th><th>File</th><th>Chunks</th></tr>{body}</table>'
 
 
 def _rewritten_html(rewritten: str | None) -> str:
@@ -153,19 +168,3 @@ def _text(text: str) -> str:
 
 def _wrap(inner: str) -> str:
     return f'<div class="rag-answer">{inner}</div>'
-
-
-#: Page script: a click on a [n] marker opens source n of the same answer and brings it into view.
-MARKER_JS = """
-() => {
-  document.addEventListener("click", (event) => {
-    const marker = event.target.closest(".rag-answer sup.cite");
-    if (!marker) return;
-    const answer = marker.closest(".rag-answer");
-    const source = answer && answer.querySelector(`details.source[data-n="${marker.dataset.n}"]`);
-    if (!source) return;
-    source.open = true;
-    source.scrollIntoView({ block: "nearest" });
-  });
-}
-"""

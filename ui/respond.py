@@ -3,7 +3,8 @@
 `Shared` is what the app shares across every user: one `Pipeline` (so one index in memory) and a
 cache of answerers, one per answerer (the reader, or a llama.cpp model file) and strictness, made on
 first use and kept, so every model loads once. A model is not safe to run from two threads at once,
-so a model's turns take turns.
+so a model's turns take turns. `Shared.load` brings the index up to date and loads the query
+embedder and the reader in a background thread; a turn that starts before that is done waits.
 `respond` rewrites a follow-up into a standalone question, streams the answer and ends with the
 answer's HTML (see `ui.render`). A failing turn ends with a one-line error message in the chat;
 it never raises, so the app keeps serving. It knows nothing of Gradio beyond the message format.
@@ -26,7 +27,7 @@ from rag.ingest import UpdateReport
 from rag.pipeline import Answerer, Pipeline, check_question, make_answerer
 from rag.records import Answer
 from rag.settings import Settings
-from ui.render import answer_html, error_html, streaming_html
+from ui.render import answer_html, counted, error_html, streaming_html, waiting_html
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,16 @@ log = logging.getLogger(__name__)
 STREAM_INTERVAL_S = 0.05
 
 GENERIC_ERROR = "Something went wrong while answering; the details are in the server log. Try again."
+GENERIC_LOAD_ERROR = "Loading the articles or models failed; the details are in the server log."
 
 Message = dict
 
 #: The answerer choice that means "no model": the trained reader.
 READER = "reader"
+
+LOADING = "⏳ Loading the articles and models…"
+#: Asked once while loading, so the embedder and the reader's sessions are made before a user asks.
+WARM_UP_QUESTION = "What happened?"
 
 
 class Shared:
@@ -55,6 +61,10 @@ class Shared:
         self._answerers: dict[tuple[Path | None, bool], Answerer] = {}
         self._turns: dict[Path, threading.Lock] = {}  # per model file: llama.cpp runs one turn at a time
         self._guard = threading.Lock()
+        self._ready = threading.Event()  # cleared while `load` runs
+        self._ready.set()
+        self._articles: int | None = None  # in the index, once a refresh has succeeded
+        self._problem: str | None = None  # why loading failed, for the page's status line
 
     def models(self) -> list[Path]:
         """The model files a user may choose, sorted: found anew on every call."""
@@ -92,9 +102,56 @@ class Shared:
             return nullcontext()
         return self._turns[model_path]
 
-    def refresh(self, rebuild: bool = False) -> UpdateReport:
-        """Updates the index from the docs folder and loads it; every answerer uses it at once."""
-        return self.pipeline.refresh(rebuild, notify=log.warning)
+    def refresh(self, rebuild: bool = False, notify: Callable[[str], None] = log.warning) -> UpdateReport:
+        """Updates the index from the docs folder and loads it; every answerer uses it at once.
+        `notify` hears, as they happen, lines such as "waiting for another process's update"."""
+        report = self.pipeline.refresh(rebuild, notify=notify)
+        self._articles, self._problem = report.files, None
+        return report
+
+    def load(self, rebuild: bool = False, say: Callable[[str], None] = print) -> threading.Thread:
+        """Starts loading in a background thread: refreshes the index (telling `say` its notes and
+        summary), then answers one throwaway question with the reader so the query embedder and the
+        reader's sessions exist before anyone asks. Until it is done, `ready()` is false, `status()`
+        says so and turns wait. A failure is told to `say` and shown by `status()`."""
+        self._ready.clear()
+        thread = threading.Thread(target=self._load, args=(rebuild, say), name="newsrag-load", daemon=True)
+        thread.start()
+        return thread
+
+    def _load(self, rebuild: bool, say: Callable[[str], None]) -> None:
+        try:
+            started = time.perf_counter()
+            report = self.refresh(rebuild, notify=lambda line: say(f"note: {line}."))
+            for line in report.messages:
+                say(f"note: {line}.")
+            say(report.summary())
+            self.pipeline.ask(WARM_UP_QUESTION, self.answerer(None))
+            say(f"Ready to answer (loaded in {time.perf_counter() - started:.1f} s).")
+        except RagError as err:
+            self._problem = str(err)
+            say(f"error: {err}")
+        except Exception:
+            self._problem = GENERIC_LOAD_ERROR
+            log.exception("loading the index and models failed")
+        finally:
+            self._ready.set()
+
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait_ready(self) -> None:
+        self._ready.wait()
+
+    def status(self) -> str:
+        """One line for the page: loading, ready with the article count, or what went wrong."""
+        if not self._ready.is_set():
+            return LOADING
+        if self._problem is not None:
+            return f"⚠ {self._problem}"
+        if self._articles is None:
+            return "Ready."
+        return f"Ready: {counted(self._articles, 'article')}"
 
     def completer(self, model_path: Path | None) -> Callable[[str], str] | None:
         """The model's short completion for the follow-up rewrite, or None (the rule rewrites)."""
@@ -122,6 +179,9 @@ def respond(
     rewritten: str | None = None
     try:
         question = check_question(message)
+        if not shared.ready():
+            yield [*chat, _assistant(waiting_html())]
+            shared.wait_ready()
         yield [*chat, _assistant(streaming_html(""))]
         answerer = shared.answerer(model_path, strict)
         model = shared.model_file(model_path)
