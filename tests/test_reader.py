@@ -13,9 +13,13 @@ from rag.prompts import NOT_FOUND
 from rag.reader import MODEL_DIR, MODEL_FILE, Reader, record
 from rag.reader_input import Pair
 
-#: How far the int8 file's probabilities may stray from the fp32 model's on the probe pairs
-#: (dynamic quantization of the weights; measured well under this).
-PROBABILITY_TOLERANCE = 0.05
+#: How far the shipped int8 file's probabilities may stray from the fp32 model's on the probe pairs.
+#: Dynamic quantization moves them: at most 0.085 on these probes, at most 0.18 (mean 0.019) over
+#: 48 seed pairs; the record's `int8_against_fp32` gives what that costs in answers.
+FP32_TOLERANCE = 0.1
+#: How far the shipped file may stray from its own recorded readings: only rounding (a pair is read
+#: alone, so nothing else in a call moves its score).
+INT8_TOLERANCE = 1e-3
 
 
 def test_the_weights_ship_with_their_record_reference_and_licence() -> None:
@@ -36,10 +40,12 @@ def reference() -> list[dict]:
 
 
 @pytest.mark.parametrize("row", reference(), ids=lambda r: r["question"][:30])
-def test_int8_reads_the_probes_as_the_fp32_model_did(row: dict) -> None:
+def test_int8_reads_the_probes_as_recorded_and_near_the_fp32_model(row: dict) -> None:
     pair = Pair(row["question"], row["sentence"], row["title"], row["previous"])
     [reading] = Reader().read([pair])
-    assert reading.probability == pytest.approx(row["probability"], abs=PROBABILITY_TOLERANCE)
+    assert reading.probability == pytest.approx(row["int8_probability"], abs=INT8_TOLERANCE)
+    assert reading.short_answer(pair.sentence) == row["int8_short_answer"]
+    assert reading.probability == pytest.approx(row["probability"], abs=FP32_TOLERANCE)
     if row["short_answer_probability"] >= 0.5:
         assert reading.short_answer(pair.sentence) == row["short_answer"]
 
