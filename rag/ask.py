@@ -80,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         report = pipeline.refresh(rebuild=args.rebuild, progress=None if args.json else indexing(), notify=note)
         indexing_in = None
         print_report(report, quiet=args.json)
-        if (settings.since or settings.until) and not pipeline.store.dated_between(settings.since, settings.until):
-            note(f"no indexed article states a date from {settings.since or 'any day'} to {settings.until or 'today'}")
+        empty = pipeline.empty_range()
+        if empty:
+            note(empty)
         answerer = make_answerer(settings, pipeline)
         if settings.model_path is not None and not (args.json or args.no_stream):
             streamed = []

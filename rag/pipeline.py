@@ -126,6 +126,14 @@ class Pipeline:
             self._store = store
             return report
 
+    def empty_range(self, dates: Dates | None = None) -> str | None:
+        """The note that no indexed article states a date within `dates` (default: the settings'
+        range), or None when one does or no range is set. Such a range leaves nothing to search."""
+        since, until = self._range(dates)
+        if not (since or until) or self.store.dated_between(since, until):
+            return None
+        return f"no indexed article states a date from {since or 'any day'} to {until or 'today'}"
+
     def passages(self, question: str, k: int | None = None, dates: Dates | None = None) -> tuple[Passage, ...]:
         """The labelled passages for `question`: search, fold, rerank, label."""
         return self._passages(check_question(question), k, dates, {})
@@ -166,7 +174,7 @@ class Pipeline:
     ) -> tuple[Passage, ...]:
         clock = time.perf_counter()
         store = self.store
-        since, until = dates if dates is not None else (self.settings.since, self.settings.until)
+        since, until = self._range(dates)
         among = store.dated_between(since, until) if since or until else None
         hits = search(question, store, self.embedder, self.settings, among)
         hits = fold_copies(hits, store)
@@ -176,6 +184,9 @@ class Pipeline:
             hits = self.reranker(question, hits)
             timings["rerank"] = _since(clock)
         return label(hits, k or self.settings.k, store.also_in)
+
+    def _range(self, dates: Dates | None) -> Dates:
+        return dates if dates is not None else (self.settings.since, self.settings.until)
 
 
 def _since(clock: float) -> float:

@@ -85,6 +85,8 @@ class Settings:
                 raise TypeError(f"unknown setting {name!r}")
             if value is not None:
                 values[name] = value
+        if "since" in values or "until" in values:
+            values["since"], values["until"] = check_dates(values.get("since"), values.get("until"))
         settings = cls(**values)
         settings.check()
         return settings
@@ -94,12 +96,7 @@ class Settings:
             raise RagError(f"embedding_backend must be auto or torch, got {self.embedding_backend!r}.")
         if self.k < 1:
             raise RagError(f"k must be at least 1, got {self.k}.")
-        for name in ("since", "until"):
-            value = getattr(self, name)
-            if value is not None and parse_day(value) != value:
-                raise RagError(f"{name} must be a date like 2025-05-15, got {value!r}.")
-        if self.since and self.until and self.since > self.until:
-            raise RagError(f"since ({self.since}) is after until ({self.until}); swap them.")
+        check_dates(self.since, self.until)
         if self.rerank_depth < 1:
             raise RagError(f"rerank_depth must be at least 1, got {self.rerank_depth}.")
         if self.max_file_mb <= 0:
@@ -127,6 +124,23 @@ def parse_day(text: str) -> str | None:
         return datetime.date.fromisoformat(text.strip()).isoformat()
     except ValueError:
         return None
+
+
+def check_dates(
+    since: str | None, until: str | None, names: tuple[str, str] = ("since", "until")
+) -> tuple[str | None, str | None]:
+    """`(since, until)` as ISO dates, stripped, with None for an end left empty; raises naming the
+    bad value, by the name the user knows it as (`names`: a flag, a field of the page)."""
+    days: list[str | None] = []
+    for name, value in zip(names, (since, until)):
+        text = (value or "").strip()
+        if text and parse_day(text) != text:  # fromisoformat also takes 20250515 and 2025-W20-4
+            raise RagError(f"{name} must be a date like 2025-05-15, got {value!r}.")
+        days.append(text or None)
+    first, last = days
+    if first and last and first > last:
+        raise RagError(f"{names[0]} ({first}) is after {names[1]} ({last}); swap them.")
+    return first, last
 
 
 def _parse(name: str, raw: str, default: Any) -> Any:

@@ -3,7 +3,7 @@ driven with plain HTTP requests and with gradio_client.
 
 Only files that arrived through this page's upload become articles; a path to any other file the
 server can read is refused and never copied. The model list cannot be used to learn whether a
-server path exists.
+server path exists. The date fields pick which articles are searched; a bad date gets one line.
 """
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_681fe9c43916d851.txt"
 SECRET = "Vault codes\n\nThe vault code of the Port Quillan bank is 7391.\n"
+# Two stories that answer one question differently, a month apart.
+DATED = {
+    "harbour-may.txt": "Quillan names a harbour master\nPublished 3 May 2025\n\n"
+    "The port authority of Quillan appointed Ada Vexley as harbour master on Friday.\n",
+    "harbour-june.txt": "Quillan replaces its harbour master\nPublished 12 June 2025\n\n"
+    "The port authority of Quillan appointed Brom Telling as harbour master on Thursday.\n",
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +105,10 @@ def test_a_file_uploaded_through_the_page_is_added(server, tmp_path: Path) -> No
     assert (server["docs"] / "lighthouse.txt").read_text() == article.read_text()
 
 
-def ask(url: str, question: str, model: str | None = None) -> str:
-    """The last chat message for `question` (with `model` as the answerer, when given), or the error
-    the API returned instead."""
+def ask(url: str, question: str, model: str | None = None, dates: tuple[str, str] | None = None) -> str:
+    """The last chat message for `question` (with `model` as the answerer, and the date fields set to
+    `dates`, when given), or the error the API returned instead. Without `dates` it calls /chat as
+    callers did before the page had date fields."""
     from gradio_client import Client
     from gradio_client.exceptions import AppError
 
@@ -108,7 +116,7 @@ def ask(url: str, question: str, model: str | None = None) -> str:
     client.predict(question, api_name="/lambda")  # the page moves the question box into its state first
     try:
         chat, _status = client.predict(
-            [], 5, "llama.cpp model" if model else "reader", model, False, False, api_name="/chat"
+            [], 5, "llama.cpp model" if model else "reader", model, False, False, *(dates or ()), api_name="/chat"
         )
     except AppError as err:
         return str(err)
@@ -118,9 +126,42 @@ def ask(url: str, question: str, model: str | None = None) -> str:
 def test_a_question_that_is_not_text_gets_one_line_saying_so(server) -> None:
     # A lone surrogate, which JSON allows ("\\udcd5") and gradio_client would not send.
     call(server["url"], "lambda", ["Who led Russia\udcd5s delegation?"], session="surrogate")
-    said = call(server["url"], "chat", [[], 5, "reader", None, False, False], session="surrogate")
+    said = call(server["url"], "chat", [[], 5, "reader", None, False, False, "", ""], session="surrogate")
     assert "event: complete" in said
     assert "The question holds bytes that are not UTF-8 text" in said and "Something went wrong" not in said
+
+
+@pytest.fixture(scope="module")
+def dated_server(tmp_path_factory: pytest.TempPathFactory):
+    """The app over the two dated harbour stories."""
+    root = tmp_path_factory.mktemp("dated")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in DATED.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    with running_ui(root, ["--docs", str(docs), "--index-dir", str(root / "index")]) as url:
+        yield {"url": url, "index": root / "index"}
+
+
+@pytest.mark.parametrize(
+    ("dates", "said", "not_said"),
+    [
+        (("", "2025-05-31"), ["Vexley", "3 May 2025", "harbour-may.txt"], ["Brom", "harbour-june.txt", "error"]),
+        (("2025-06-01", ""), ["Brom", "12 June 2025", "harbour-june.txt"], ["Vexley", "harbour-may.txt", "error"]),
+        (
+            ("2025-13-01", ""),
+            ["⚠ “Articles dated from” must be a date like 2025-05-15, got &#x27;2025-13-01&#x27;."],
+            ["harbour", "<br>"],
+        ),
+        (("2025-07-01", ""), ["⚠ no indexed article states a date from 2025-07-01 to today."], ["harbour", "<br>"]),
+    ],
+)
+def test_the_date_fields_pick_the_articles_searched(dated_server, dates, said, not_said) -> None:
+    index = {p: p.stat().st_mtime_ns for p in dated_server["index"].rglob("*")}
+    answer = ask(dated_server["url"], "Who was appointed harbour master of Quillan?", dates=dates)
+    assert all(text in answer for text in said), answer
+    assert not any(text in answer for text in not_said), answer
+    assert {p: p.stat().st_mtime_ns for p in dated_server["index"].rglob("*")} == index
 
 
 def test_the_model_choice_does_not_tell_whether_a_server_path_exists(server) -> None:

@@ -124,6 +124,31 @@ def test_a_failing_turn_ends_with_one_error_line_and_the_next_turn_works(pipelin
 
 
 @pytest.mark.parametrize(
+    "since, until, expected",
+    [
+        ("2025-13-01", "", "“Articles dated from” must be a date like 2025-05-15, got '2025-13-01'."),
+        ("", "yesterday", "“to” must be a date like 2025-05-15, got 'yesterday'."),
+        ("20250501", "", "“Articles dated from” must be a date like 2025-05-15, got '20250501'."),
+        ("2025-06-01", "2025-05-01", "“Articles dated from” (2025-06-01) is after “to” (2025-05-01); swap them."),
+        # well-formed, but these articles state no date: one line says so, and nothing is searched
+        (" 2025-05-01 ", "", "no indexed article states a date from 2025-05-01 to today."),
+        ("", "2025-05-31", "no indexed article states a date from any day to 2025-05-31."),
+        ("", "", None),  # both empty: no filter
+    ],
+)
+def test_the_date_fields_are_checked_and_a_bad_one_gets_one_line(pipelines, since, until, expected):
+    index = pipelines.settings.index_dir
+    before = {p: p.stat().st_mtime_ns for p in index.rglob("*")}
+    states, content = final("Who led Russia's delegation?", pipelines, since=since, until=until)
+    if expected is None:
+        assert "Medinsky" in content and 'class="error"' not in content
+    else:
+        assert content == f'<div class="rag-answer"><div class="error">⚠ {html.escape(expected)}</div></div>'
+        assert "Searching the articles" not in str(states)
+    assert {p: p.stat().st_mtime_ns for p in index.rglob("*")} == before
+
+
+@pytest.mark.parametrize(
     "message, expected",
     [
         ({"role": "user", "content": "plain"}, "plain"),

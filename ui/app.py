@@ -28,7 +28,7 @@ from rag.library import UPLOAD_EXTENSIONS, delete_article, list_articles, save_u
 from rag.settings import Settings
 from ui.page import CSS, PAGE_JS
 from ui.render import articles_html, counted
-from ui.respond import GENERIC_ERROR, READER, Shared, respond
+from ui.respond import DATE_LABELS, GENERIC_ERROR, READER, Shared, respond
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -55,11 +55,11 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
     upload_dir = Path(upload_dir or get_upload_folder())
     library_lock = threading.Lock()  # one upload or delete at a time
 
-    def chat(message, history, k, answerer, model_path, strict, show_passages):
+    def chat(message, history, k, answerer, model_path, strict, show_passages, since=None, until=None):
         """The chat as it grows, with the status line: a turn that waited for loading shows "ready"
-        before its answer."""
+        before its answer. The date fields come last, so API callers that predate them still work."""
         model = model_path if answerer == MODEL else None
-        for state in respond(message, history, shared, k, model, strict, show_passages):
+        for state in respond(message, history, shared, k, model, strict, show_passages, since, until):
             yield state, _markdown(shared.status())
 
     def library_view(status: str):
@@ -150,6 +150,24 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                     )
                     strict = gr.Checkbox(value=settings.strict, label="Strict citations", elem_id="strict")
                     show_passages = gr.Checkbox(value=False, label="Show retrieved passages", elem_id="show-passages")
+                    # Empty is an open end; a range the app was started with (RAG_SINCE, RAG_UNTIL) is filled in.
+                    with gr.Row():
+                        since = gr.Textbox(
+                            settings.since or "",
+                            label=DATE_LABELS[0],
+                            placeholder="2025-05-01",
+                            max_lines=1,
+                            min_width=120,
+                            elem_id="since",
+                        )
+                        until = gr.Textbox(
+                            settings.until or "",
+                            label=DATE_LABELS[1],
+                            placeholder="2025-05-31",
+                            max_lines=1,
+                            min_width=120,
+                            elem_id="until",
+                        )
                 with gr.Accordion("Articles", open=True, elem_id="articles"):
                     upload = gr.File(
                         label=f"Add articles (.txt, .md, .html; up to {settings.max_file_mb:g} MB each)",
@@ -166,7 +184,7 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                         to_delete = gr.Dropdown(choices=[], label="Article to delete", scale=3, elem_id="to-delete")
                         delete_button = gr.Button("Delete", variant="stop", scale=1, elem_id="delete")
 
-        inputs = [pending, chatbot, k, answerer, model_path, strict, show_passages]
+        inputs = [pending, chatbot, k, answerer, model_path, strict, show_passages, since, until]
 
         # While a turn runs the question box and button are off: Gradio would drop a second
         # question sent meanwhile (its turn is still running), after the box was emptied.

@@ -6,7 +6,8 @@ first use and kept, so every model loads once. A model is not safe to run from t
 so a model's turns take turns. `Shared.load` brings the index up to date and loads the query
 embedder and the reader in a background thread; a turn that starts before that is done waits.
 `respond` rewrites a follow-up into a standalone question, streams the answer and ends with the
-answer's HTML (see `ui.render`). A failing turn ends with a one-line error message in the chat;
+answer's HTML (see `ui.render`); a date range that no indexed article falls in ends the turn with
+one line saying so, before any search. A failing turn ends with a one-line error message in the chat;
 it never raises, so the app keeps serving. It knows nothing of Gradio beyond the message format.
 """
 
@@ -26,7 +27,7 @@ from rag.followup import model_completer, rewrite
 from rag.ingest import UpdateReport
 from rag.pipeline import Answerer, Pipeline, check_question, make_answerer
 from rag.records import Answer
-from rag.settings import Settings
+from rag.settings import Settings, check_dates
 from ui.render import answer_html, counted, error_html, streaming_html, waiting_html
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ Message = dict
 
 #: The answerer choice that means "no model": the trained reader.
 READER = "reader"
+
+#: The page's two date fields, as a message about a bad date names them.
+DATE_LABELS = ("Articles dated from", "to")
+_QUOTED_LABELS = (f"“{DATE_LABELS[0]}”", f"“{DATE_LABELS[1]}”")
 
 LOADING = "⏳ Loading the articles and models…"
 #: Asked once while loading, so the embedder and the reader's sessions are made before a user asks.
@@ -168,8 +173,12 @@ def respond(
     model_path: Path | str | None = None,
     strict: bool = False,
     show_passages: bool = False,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Iterator[list[Message]]:
-    """Yields the whole chat (history, the user's message, the answer so far) after each change."""
+    """Yields the whole chat (history, the user's message, the answer so far) after each change.
+    `since` and `until` are the date fields as typed ("" for an open end); both None leaves the
+    settings' range."""
     history = list(history or [])
     previous = [text for m in history if m.get("role") == "user" and (text := message_text(m))]
     # Shown back as typed, except lone surrogates (not text: check_question refuses them), which
@@ -179,9 +188,14 @@ def respond(
     rewritten: str | None = None
     try:
         question = check_question(message)
+        dates = None if since is None and until is None else check_dates(since, until, _QUOTED_LABELS)
         if not shared.ready():
             yield [*chat, _assistant(waiting_html())]
             shared.wait_ready()
+        empty = shared.pipeline.empty_range(dates)
+        if empty:
+            yield [*chat, _assistant(error_html(f"{empty}."))]
+            return
         yield [*chat, _assistant(streaming_html(""))]
         answerer = shared.answerer(model_path, strict)
         model = shared.model_file(model_path)
@@ -189,7 +203,7 @@ def respond(
             standalone = rewrite(question, previous, shared.completer(model))
             rewritten = standalone if standalone != question else None
             text, shown_at = "", 0.0
-            for event in shared.pipeline.stream(standalone, answerer, k=int(k) if k else None):
+            for event in shared.pipeline.stream(standalone, answerer, k=int(k) if k else None, dates=dates):
                 if isinstance(event, Answer):
                     yield [*chat, _assistant(answer_html(event, rewritten, show_passages))]
                     continue
