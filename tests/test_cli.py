@@ -177,6 +177,50 @@ def test_a_newline_in_a_file_name_stays_inside_its_sources_line(tmp_path: Path, 
     ]
 
 
+def test_a_sentence_asking_the_question_is_never_the_answer(tmp_path: Path, capsys) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.txt").write_text(
+        "Harbour news\n\nWho is the harbour master of Port Quillan? Readers have asked us all week. "
+        "The harbour master of Port Quillan is Ada Vexley, appointed in May.\n",
+        encoding="utf-8",
+    )
+    args = ["--docs", str(docs), "--index-dir", str(tmp_path / "index"), "--json"]
+    assert main([*args, "Who is the harbour master of Port Quillan?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert not answer["abstained"] and "Vexley" in answer["answer"]
+    assert all("?" not in c["quote"] for c in answer["citations"])
+
+
+DATED = {
+    "may.txt": "Quillan names a harbour master\nPublished 3 May 2025\n\n"
+    "The harbour master of Port Quillan is Ada Vexley, appointed this week.\n",
+    "june.txt": "Quillan replaces its harbour master\nPublished 12 June 2025\n\n"
+    "The harbour master of Port Quillan is Tomas Brom, who replaced Ada Vexley.\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("dates", "named", "dated"),
+    [
+        (["--until", "2025-05-31"], "Vexley", "2025-05-03"),
+        (["--since", "2025-06-01"], "Brom", "2025-06-12"),
+    ],
+)
+def test_since_and_until_search_only_articles_dated_in_range(
+    tmp_path: Path, capsys, dates: list[str], named: str, dated: str
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in DATED.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    args = ["--docs", str(docs), "--index-dir", str(tmp_path / "index"), "--json", *dates]
+    assert main([*args, "Who is the harbour master of Port Quillan?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert named in answer["answer"]
+    assert {p["published"] for p in answer["passages"]} == {dated}
+
+
 # --- bad input is never a traceback ---------------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ QUESTION_BOX = "#question textarea, #question input"
 ANSWER_TEXT = ".rag-answer .answer-text, .rag-answer .abstained, .rag-answer .error"
 CHAT_BOX = "#chat .bubble-wrap"  # the element of Gradio's chatbot that scrolls
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
