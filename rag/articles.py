@@ -249,7 +249,12 @@ class _TextExtractor(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """The readable text of an HTML page: blocks become paragraphs, the <title> the first line
-    unless the page has its own headline; scripts, styles and navigation are dropped."""
+    unless the page has its own headline; scripts, styles and navigation are dropped.
+
+    Kept rather than trafilatura: this text is what citation offsets point into, so it must come
+    out the same on every run and every version, and trafilatura's main-text heuristics (tuned for
+    boilerplate removal, not offsets) would add lxml and a dozen packages to decide what a page of
+    the user's own folder says. Not measured against it; dates and authors come from rag.html_meta."""
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
