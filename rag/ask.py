@@ -160,10 +160,13 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
 
 
 def source_label(passage: Passage) -> str:
-    """ " — 15 May 2025, paragraphs 3-5": the article's date (when it states one) and where in it."""
+    """ " — 15 May 2025, by Jane Doe, paragraphs 3-5": the article's date and byline (each when it
+    states one) and where in it."""
     first, last = passage.paragraphs
+    date = human_date(passage.published) if passage.published else ""
+    byline = f"by {printable(passage.author)}" if passage.author else ""
     where = f"paragraph {first}" if first == last else f"paragraphs {first}-{last}"
-    return f" — {human_date(passage.published)}, {where}" if passage.published else f" — {where}"
+    return " — " + ", ".join(filter(None, [date, byline, where]))
 
 
 def human_date(iso: str) -> str:

@@ -98,6 +98,7 @@ class Passage:
     score: float  # the score of its best hit: higher is better, comparable within one question only
     evidence: tuple[Evidence, ...] = ()  # sentences of the passage a reranker read, best first
     published: str | None = None  # the article's date, ISO yyyy-mm-dd
+    author: str | None = None  # the article's byline, when it states one
     paragraphs: tuple[int, int] = (1, 1)  # first and last body paragraph it covers, from 1
     also_in: tuple[str, ...] = ()  # other files holding the same story (near-duplicate copies)
 

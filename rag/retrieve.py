@@ -52,10 +52,13 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> di
 
 
 def label(
-    hits: Sequence[Hit], k: int, also_in: Callable[[str], tuple[str, ...]] = lambda source: ()
+    hits: Sequence[Hit],
+    k: int,
+    also_in: Callable[[str], tuple[str, ...]] = lambda source: (),
+    author: Callable[[str], str | None] = lambda source: None,
 ) -> tuple[Passage, ...]:
     """The first `k` distinct passages from `hits` in order, overlapping chunks merged, labelled 1..k;
-    `also_in(source)` names the other files holding the same story.
+    `also_in(source)` names the other files holding the same story, `author(source)` the byline.
 
     A chunk that overlaps a chosen passage of the same article widens that passage instead of
     taking a new label (one that bridges two chosen passages joins them at the first one's place);
@@ -73,14 +76,16 @@ def label(
             groups = [g for g in groups if not any(g is other for other in touched[1:])]
         elif len(groups) < k:
             groups.append([hit])
-    return tuple(_passage(n, group, also_in) for n, group in enumerate(groups, start=1))
+    return tuple(_passage(n, group, also_in, author) for n, group in enumerate(groups, start=1))
 
 
 def _overlap(a: Chunk, b: Chunk) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _passage(n: int, group: list[Hit], also_in: Callable[[str], tuple[str, ...]]) -> Passage:
+def _passage(
+    n: int, group: list[Hit], also_in: Callable[[str], tuple[str, ...]], author: Callable[[str], str | None]
+) -> Passage:
     """One passage spanning the union of the group's chunks, which overlap and share an article."""
     pieces = sorted((h.chunk for h in group), key=lambda c: c.start)
     text, end = pieces[0].text, pieces[0].end
@@ -105,6 +110,7 @@ def _passage(n: int, group: list[Hit], also_in: Callable[[str], tuple[str, ...]]
         score=round(group[0].score, 6),
         evidence=tuple(sorted(evidence.values(), key=lambda e: -e.probability)),
         published=first.published,
+        author=author(first.source),
         paragraphs=(pieces[0].paragraphs[0], max(c.paragraphs[1] for c in pieces)),
         also_in=also_in(first.source),
     )

@@ -76,6 +76,10 @@ class Store:
         """The newest copy of the story in `source`, when `source` is an older copy (rag.ingest)."""
         return self.files.get(source, {}).get("copy_of")
 
+    def author(self, source: str) -> str | None:
+        """The byline the article in `source` states; None when it states none."""
+        return self.files.get(source, {}).get("author")
+
     def also_in(self, source: str) -> tuple[str, ...]:
         """The other files holding the story of `source`, when `source` is its newest copy."""
         return tuple(self.files.get(source, {}).get("also_in", ()))

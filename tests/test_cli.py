@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.ask import main, printable
+from rag.ask import main, printable, source_label
 from rag.prompts import NOT_FOUND
+from rag.records import Passage
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,7 +57,18 @@ def test_first_run_builds_the_index_and_prints_one_json_object(tmp_path: Path) -
     for citation in answer["citations"]:
         assert set(citation) >= {"n", "doc_id", "source", "title", "start", "end", "quote", "score"}
     for passage in answer["passages"]:
-        assert set(passage) >= {"n", "doc_id", "source", "title", "start", "end", "text", "score"}
+        assert set(passage) >= {
+            "n",
+            "doc_id",
+            "source",
+            "title",
+            "start",
+            "end",
+            "text",
+            "score",
+            "published",
+            "author",
+        }
     assert (tmp_path / "index" / "CURRENT").is_file()
 
 
@@ -219,6 +231,65 @@ def test_since_and_until_search_only_articles_dated_in_range(
     answer = json.loads(capsys.readouterr().out)
     assert named in answer["answer"]
     assert {p["published"] for p in answer["passages"]} == {dated}
+
+
+BYLINED = {
+    "ferry.txt": "Quillan ferry sails again\nBy Jane Doe\nPublished 3 May 2025\n\n"
+    "The ferry to Port Quillan sailed again on Monday after a two-week strike by its crew.\n",
+    "harbour.txt": "Quillan names a harbour master\nPublished 12 June 2025\n\n"
+    "The harbour master of Port Quillan is Tomas Brom, appointed this week.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def bylined_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = tmp_path_factory.mktemp("bylines")
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in BYLINED.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    return ["--docs", str(docs), "--index-dir", str(root / "index")]
+
+
+@pytest.mark.parametrize(
+    ("question", "source_line"),
+    [
+        (
+            "When did the ferry to Port Quillan sail again?",
+            "[1] Quillan ferry sails again — 3 May 2025, by Jane Doe, paragraphs 1-2 (ferry.txt, characters ",
+        ),
+        (
+            "Who is the harbour master of Port Quillan?",
+            "[1] Quillan names a harbour master — 12 June 2025, paragraphs 1-2 (harbour.txt, characters ",
+        ),
+    ],
+)
+def test_a_source_names_the_byline_its_article_states(capsys, bylined_args, question: str, source_line: str) -> None:
+    assert main([*bylined_args, question]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith(source_line) for line in lines), lines
+
+
+def test_json_passages_carry_the_author_or_null(capsys, bylined_args) -> None:
+    answer = ask_json(capsys, bylined_args, "Who is the harbour master of Port Quillan?")
+    assert {p["source"]: p["author"] for p in answer["passages"]} == {"ferry.txt": "Jane Doe", "harbour.txt": None}
+
+
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        (
+            {"published": "2025-05-15", "author": "Jane Doe", "paragraphs": (3, 5)},
+            " — 15 May 2025, by Jane Doe, paragraphs 3-5",
+        ),
+        ({"published": "2025-05-15", "paragraphs": (3, 5)}, " — 15 May 2025, paragraphs 3-5"),
+        ({"author": "Jane Doe", "paragraphs": (2, 2)}, " — by Jane Doe, paragraph 2"),
+        ({"paragraphs": (2, 2)}, " — paragraph 2"),
+        ({"author": "Jane\nDoe", "paragraphs": (2, 2)}, " — by Jane\\nDoe, paragraph 2"),
+    ],
+)
+def test_source_label_joins_date_byline_and_paragraphs(fields: dict, shown: str) -> None:
+    assert source_label(Passage(1, "d", "a.txt", "T", 0, 1, "x", 1.0, **fields)) == shown
 
 
 # --- bad input is never a traceback ---------------------------------------------------------------

@@ -76,6 +76,11 @@ def test_merged_passages_pool_their_hits_evidence_best_first() -> None:
     assert passage.evidence == (e2, e1)
 
 
+def test_a_passage_takes_its_articles_byline_from_the_lookup() -> None:
+    passages = label([hit(A1), hit(B1)], 5, author={"a.txt": "Jane Doe"}.get)
+    assert [(p.source, p.author) for p in passages] == [("a.txt", "Jane Doe"), ("b.txt", None)]
+
+
 _word = st.text(alphabet="abcdefghij", min_size=1, max_size=6)
 _sentence = st.lists(_word, min_size=1, max_size=12).map(lambda ws: " ".join([ws[0].capitalize(), *ws[1:]]) + ".")
 _paragraph = st.lists(_sentence, min_size=1, max_size=8).map(" ".join)

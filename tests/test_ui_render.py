@@ -57,14 +57,20 @@ def summary_text(markup: str) -> str:
         ),
         ({"published": None, "paragraphs": (2, 2)}, "[2] Talks <open> — paragraph 2 talks.txt"),
         ({"published": "2025-05-15", "paragraphs": (4, 4)}, "[2] Talks <open> — 15 May 2025 · paragraph 4 talks.txt"),
+        (
+            {"published": "2025-05-15", "author": "Jane <Doe>", "paragraphs": (3, 5)},
+            "[2] Talks <open> — 15 May 2025 · by Jane <Doe> · paragraphs 3-5 talks.txt",
+        ),
+        ({"author": "Jane Doe", "paragraphs": (2, 2)}, "[2] Talks <open> — by Jane Doe · paragraph 2 talks.txt"),
     ],
 )
-def test_a_source_is_labelled_with_headline_date_place_file_and_copies(fields, shown):
+def test_a_source_is_labelled_with_headline_date_byline_place_file_and_copies(fields, shown):
     passage = Passage(2, "d", "talks.txt", "Talks <open>", 0, 10, "0123456789", 0.5, **fields)
     out = source_html(passage, [Citation(2, "d", "talks.txt", "Talks", 2, 5, "234")])
     assert summary_text(out) == shown
     assert "Talks &lt;open&gt;" in out and '<mark class="cited">234</mark>' in out
     assert ("also-in" in out) == bool(fields.get("also_in"))
+    assert "Jane <Doe>" not in out  # a byline is text, escaped like the headline
 
 
 def test_the_library_table_counts_in_words():

@@ -75,12 +75,14 @@ def _marker(n: int, unsupported: bool) -> str:
 
 
 def source_html(passage: Passage, citations: list[Citation]) -> str:
-    """One numbered source: as the summary, what tells it apart (headline, date, where in the article,
-    the file and its other copies); as the body, the passage with its cited sentences highlighted."""
+    """One numbered source: as the summary, what tells it apart (headline, date, byline, where in the
+    article, the file and its other copies); as the body, the passage with its cited sentences
+    highlighted."""
     bad = any(c.supported is False for c in citations)
     cls = "source unsupported" if bad else "source"
     label = ' <span class="unsupported-label">⚠ not supported by the answer sentence</span>' if bad else ""
-    where = " · ".join(filter(None, [people_date(passage.published), paragraphs_label(passage.paragraphs)]))
+    byline = f"by {passage.author}" if passage.author else ""
+    where = " · ".join(filter(None, [people_date(passage.published), byline, paragraphs_label(passage.paragraphs)]))
     also = f' <span class="also-in">also in: {_text(", ".join(passage.also_in))}</span>' if passage.also_in else ""
     summary = (
         f"<summary><b>[{passage.n}]</b> {_text(passage.title)} "
