@@ -12,6 +12,7 @@ from rag.pipeline import Pipeline
 from rag.prompts import NOT_FOUND
 from rag.reader import MODEL_DIR, MODEL_FILE, Reader, record
 from rag.reader_input import Pair
+from rag.settings import Settings
 
 #: How far the shipped int8 file's probabilities may stray from the fp32 model's on the probe pairs.
 #: Dynamic quantization moves them: at most 0.085 on these probes, at most 0.18 (mean 0.019) over
@@ -71,3 +72,9 @@ def test_below_the_threshold_nothing_is_cited(seed_pipeline: Pipeline) -> None:
     answerer = ReaderAnswerer(Reader(), threshold=1.01, span_threshold=0.0)  # no sentence can reach it
     answer = seed_pipeline.ask("Who led Russia's delegation?", answerer)
     assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
+
+
+def test_the_default_thresholds_are_the_ones_the_training_record_chose() -> None:
+    shipped, defaults = record(), Settings()
+    assert defaults.abstain_threshold == shipped["abstain_threshold"]
+    assert defaults.short_answer_threshold == shipped["short_answer_threshold"]
