@@ -14,7 +14,6 @@ from fixed seeds. It does not train anything and does not touch held-out article
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,11 +65,6 @@ class Example:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def load_split(path: Path) -> dict[str, list[str]]:
-    split = json.loads(path.read_text(encoding="utf-8"))
-    return {"train": list(split["train"]), "held_out": list(split["held_out"])}
 
 
 def read_articles(squad: list[dict]) -> list[Article]:

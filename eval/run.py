@@ -8,12 +8,12 @@ print; `eval.__main__` does.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from eval.jsonfile import read_json
 from eval.metrics import Outcome, below_thresholds, contains_answer, exact_match, hit_rank, summarize, token_f1
 from eval.pairs import QAPair
 from rag.errors import RagError
@@ -120,12 +120,11 @@ def evaluate(
 
 def load_thresholds(path: Path) -> dict[str, float]:
     """The minimum of each metric, from a JSON object of metric name to number."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RagError(f"Thresholds file {path} does not exist; pass --thresholds FILE.") from None
-    except (OSError, ValueError) as err:
-        raise RagError(f"Thresholds file {path} is not readable JSON ({err}).") from None
+    data = read_json(
+        path,
+        f"Thresholds file {path} does not exist; pass --thresholds FILE.",
+        f"Thresholds file {path} is not readable JSON",
+    )
     minimums = data.get("minimums") if isinstance(data, dict) else None
     if not isinstance(minimums, dict) or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in minimums.values()

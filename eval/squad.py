@@ -20,6 +20,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.jsonfile import read_json
 from rag.errors import RagError
 
 
@@ -70,12 +71,11 @@ def qa_rows(article: dict, doc: str | None) -> list[dict]:
 
 def load_squad(path: Path) -> list[dict]:
     """The `data` list of a SQuAD file; raises `RagError` when the file is not SQuAD-shaped."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RagError(f"SQuAD file {path} does not exist; see eval/README.md for where to get it.") from None
-    except (OSError, ValueError) as err:
-        raise RagError(f"Cannot read {path} as JSON ({err}).") from None
+    data = read_json(
+        path,
+        f"SQuAD file {path} does not exist; see eval/README.md for where to get it.",
+        f"Cannot read {path} as JSON",
+    )
     articles = data.get("data") if isinstance(data, dict) else None
     if not isinstance(articles, list) or not all(
         isinstance(a, dict) and "title" in a and isinstance(a.get("paragraphs"), list) for a in articles
@@ -86,12 +86,7 @@ def load_squad(path: Path) -> list[dict]:
 
 def load_part(split: Path, part: str) -> set[str]:
     """The raw SQuAD titles listed under `part` in a split file such as reader-split.json."""
-    try:
-        data = json.loads(split.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RagError(f"Split file {split} does not exist.") from None
-    except (OSError, ValueError) as err:
-        raise RagError(f"Cannot read {split} as JSON ({err}).") from None
+    data = read_json(split, f"Split file {split} does not exist.", f"Cannot read {split} as JSON")
     titles = data.get(part) if isinstance(data, dict) else None
     if not isinstance(titles, list) or not all(isinstance(t, str) for t in titles):
         parts = ", ".join(k for k, v in data.items() if isinstance(v, list)) if isinstance(data, dict) else "none"

@@ -45,11 +45,10 @@ from eval.reader_data import (
     Example,
     Sentence,
     examples_for,
-    load_split,
     read_articles,
     sha256,
 )
-from eval.squad import article_text, file_name, load_squad
+from eval.squad import article_text, file_name, load_part, load_squad
 from rag.errors import RagError
 from rag.onnx_encoder import save_optimized
 from rag.reader import Reader
@@ -513,7 +512,7 @@ def run(
     log = Log(out / "train.log")
     started = time.monotonic()
     squad = load_squad(squad_path)
-    split = load_split(split_path)
+    split = {part: sorted(load_part(split_path, part)) for part in ("train", "held_out")}
     articles = read_articles(squad)
     by_title = {raw["title"]: i for i, raw in enumerate(squad)}
     missing = [t for t in split["train"] + split["held_out"] if t not in by_title]
