@@ -214,14 +214,20 @@ def test_a_new_answer_scrolls_into_view_after_a_source_was_opened(page, timings)
 
 def settings(driver, show_passages: bool) -> None:
     """Sets "Show retrieved passages" in the Settings panel, opening the panel and closing it after."""
-    driver.find_element("css selector", "#settings .label-wrap").click()
+    toggle_settings(driver)
     box = wait(driver, 10).until(lambda d: d.find_element("css selector", "#show-passages input"))
     if box.is_selected() != show_passages:
         box.click()
     wait(driver, 10).until(
         lambda d: d.find_element("css selector", "#show-passages input").is_selected() == show_passages
     )
-    driver.find_element("css selector", "#settings .label-wrap").click()
+    toggle_settings(driver)
+
+
+def toggle_settings(driver) -> None:
+    """Opens or closes the Settings panel, once the page has rendered its header (after a reload the
+    question box can show before it)."""
+    wait(driver, 30).until(lambda d: d.find_elements("css selector", "#settings .label-wrap"))[0].click()
 
 
 @pytest.mark.parametrize(("width", "height", "name"), [(1366, 768, "laptop"), (390, 844, "phone")])
@@ -286,7 +292,7 @@ def test_a_model_from_the_list_answers_with_markers_that_open_their_sources(page
     write_tiny_gguf(server["models"] / "tiny.gguf")
     page.refresh()
     wait(page, 120).until(lambda d: d.find_elements("css selector", QUESTION_BOX))
-    page.find_element("css selector", "#settings .label-wrap").click()  # open the Settings panel
+    toggle_settings(page)  # open the Settings panel
     radio = wait(page, 10).until(
         lambda d: d.find_element("xpath", "//*[@id='answerer']//label[contains(., 'llama.cpp model')]")
     )
@@ -300,7 +306,7 @@ def test_a_model_from_the_list_answers_with_markers_that_open_their_sources(page
         lambda d: d.find_element("css selector", "#model-path input").get_attribute("value") == "tiny.gguf"
     )
     page.find_element("css selector", "#strict input").click()
-    page.find_element("css selector", "#settings .label-wrap").click()  # close it again
+    toggle_settings(page)  # close it again
     # includes loading llama.cpp
     answer, timings["tiny_gguf_first_text_s"] = ask(page, "Who led Russia's delegation?", timeout=600)
     assert not answer.find_elements("css selector", ".error"), answer.text
