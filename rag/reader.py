@@ -25,13 +25,6 @@ MODEL_DIR = Path(__file__).resolve().parent / "reader_model"
 MODEL_FILE = "reader.int8.onnx"
 RECORD_FILE = "training.json"
 
-#: Pairs per onnxruntime call. One: the int8 model quantizes activations with a scale taken over
-#: the whole batch, padding included, so a pair read beside others could score up to 0.2 apart
-#: from the same pair read alone. One at a time each pair's score depends on that pair only, sits
-#: nearer the fp32 model's (mean gap 0.019 against 0.021), and 48 pairs took no longer
-#: (0.38 s against 0.40 s on the seed).
-BATCH = 1
-
 
 @dataclass(frozen=True)
 class Reading:
@@ -63,11 +56,14 @@ class Reader:
             return []
         session = load_session(str(self.model_path))
         tokenizer = load_tokenizer(str(self.tokenizer_path or _bundled_tokenizer()))
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].sentence) + len(pairs[i].previous))
-        readings: list[Reading | None] = [None] * len(pairs)
-        for begin in range(0, len(order), BATCH):
-            chosen = order[begin : begin + BATCH]
-            batch = encode(tokenizer, [pairs[i] for i in chosen])
+        # One pair per onnxruntime call: the int8 model quantizes activations with a scale taken over
+        # the whole batch, padding included, so a pair read beside others could score up to 0.2 apart
+        # from the same pair read alone. Alone, a pair's score depends on that pair only, sits nearer
+        # the fp32 model's (mean gap 0.019 against 0.021), and 48 pairs took no longer (0.38 s
+        # against 0.40 s in batches of 32 on the seed).
+        readings = []
+        for pair in pairs:
+            batch = encode(tokenizer, [pair])
             with _session_lock(session):
                 score, start, end = session.run(
                     None,
@@ -77,17 +73,17 @@ class Reader:
                         "token_type_ids": batch.token_type_ids,
                     },
                 )
-            for row, i in enumerate(chosen):
-                first = int(batch.sentence_start[row])
-                count = int(batch.sentence_length[row])
-                readings[i] = _reading(
-                    float(score[row]),
-                    start[row, first : first + count],
-                    end[row, first : first + count],
-                    batch.offsets[row],
-                    pairs[i].sentence,
+            first, count = int(batch.sentence_start[0]), int(batch.sentence_length[0])
+            readings.append(
+                _reading(
+                    float(score[0]),
+                    start[0, first : first + count],
+                    end[0, first : first + count],
+                    batch.offsets[0],
+                    pair.sentence,
                 )
-        return [r for r in readings if r is not None]
+            )
+        return readings
 
 
 def _reading(
@@ -137,8 +133,8 @@ _LOCKS: dict[int, threading.Lock] = {}
 
 
 def _session_lock(session) -> threading.Lock:
-    """onnxruntime sessions may be run from several threads, but two large batches at once on
-    two cores only slow each other; one at a time per session."""
+    """onnxruntime sessions may be run from several threads, but two runs at once on two cores only
+    slow each other; one at a time per session."""
     return _LOCKS.setdefault(id(session), threading.Lock())
 
 

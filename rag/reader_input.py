@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -58,10 +57,6 @@ def load_tokenizer(path: str):
     tokenizer.no_padding()
     tokenizer.no_truncation()
     return tokenizer
-
-
-def tokenizer_file(model_dir: Path) -> str:
-    return str(model_dir / "tokenizer.json")
 
 
 def encode(tokenizer, pairs: list[Pair]) -> Batch:

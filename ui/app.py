@@ -152,21 +152,16 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                     show_passages = gr.Checkbox(value=False, label="Show retrieved passages", elem_id="show-passages")
                     # Empty is an open end; a range the app was started with (RAG_SINCE, RAG_UNTIL) is filled in.
                     with gr.Row():
-                        since = gr.Textbox(
-                            settings.since or "",
-                            label=DATE_LABELS[0],
-                            placeholder="2025-05-01",
-                            max_lines=1,
-                            min_width=120,
-                            elem_id="since",
-                        )
-                        until = gr.Textbox(
-                            settings.until or "",
-                            label=DATE_LABELS[1],
-                            placeholder="2025-05-31",
-                            max_lines=1,
-                            min_width=120,
-                            elem_id="until",
+                        since, until = (
+                            gr.Textbox(
+                                value or "", label=label, placeholder=example, max_lines=1, min_width=120, elem_id=name
+                            )
+                            for value, label, example, name in zip(
+                                (settings.since, settings.until),
+                                DATE_LABELS,
+                                ("2025-05-01", "2025-05-31"),
+                                ("since", "until"),
+                            )
                         )
                 with gr.Accordion("Articles", open=True, elem_id="articles"):
                     upload = gr.File(
