@@ -325,12 +325,15 @@ def test_a_path_of_the_wrong_kind_is_named_for_what_it_is(tmp_path: Path, flag: 
 
 # Ctrl-C, delivered as the real signal from inside the work it interrupts.
 INTERRUPTED = """
-    import os, signal, sys
+    import signal, sys
     from rag import bm25, embedding
     from rag.index import main
 
     def interrupt(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
+        # raise_signal sends SIGINT to this thread and runs its handler before returning. os.kill
+        # sends it to the process, whose other threads (onnxruntime's, torch's) may take it and set
+        # the flag only later: on a loaded machine the line below then ran first.
+        signal.raise_signal(signal.SIGINT)
         raise AssertionError("SIGINT did not interrupt")
 
     if sys.argv[1] == "embedding":

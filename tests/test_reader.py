@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.answer import ReaderAnswerer
 from rag.pipeline import Pipeline
 from rag.prompts import NOT_FOUND
-from rag.reader import MODEL_DIR, MODEL_FILE, Reader, record
+from rag.reader import MODEL_DIR, MODEL_FILE, Reader, bundled_tokenizer, record
 from rag.reader_input import Pair
 from rag.settings import Settings
 
-#: How far the shipped int8 file's probabilities may stray from the fp32 model's on the probe pairs.
-#: Dynamic quantization moves them: at most 0.085 on these probes, at most 0.18 (mean 0.019) over
-#: 48 seed pairs; the record's `int8_against_fp32` gives what that costs in answers.
-FP32_TOLERANCE = 0.1
-#: How far the shipped file may stray from its own recorded readings: only rounding (a pair is read
-#: alone, so nothing else in a call moves its score).
-INT8_TOLERANCE = 1e-3
+#: How far the shipped file's probabilities may stray from the full-precision (fp32) model's on the
+#: probe pairs. 0.02 is the goal for a model exported from its float32 weights; today's reader was
+#: kept only as a dynamically quantized file, whose int8 weights (embeddings with one scale for the
+#: whole table) already moved the Umerov probe by 0.044, so it is held to 0.05.
+FP32_TOLERANCE = 0.05
+#: How far the shipped file may stray from its own recorded readings, on any processor and in any
+#: batch: float32 products differ across instruction sets and batch shapes only by rounding (1e-5).
+SHIPPED_TOLERANCE = 1e-3
 
 
 def test_the_weights_ship_with_their_record_reference_and_licence() -> None:
@@ -40,22 +44,68 @@ def reference() -> list[dict]:
     return json.loads((MODEL_DIR / "reference.json").read_text(encoding="utf-8"))
 
 
+def probe_pairs() -> list[Pair]:
+    return [Pair(r["question"], r["sentence"], r["title"], r["previous"]) for r in reference()]
+
+
+#: Pairs of other shapes to read beside a probe: longer (so the probe is padded), shorter, alike.
+FILLER = [
+    Pair("Who was the first person to walk on the Moon?", "Neil Armstrong stepped onto the lunar surface " * 6),
+    Pair("What?", "Yes."),
+    Pair("Who led Russia's delegation?", "The delegation arrived late.", "Talks", "It rained."),
+]
+
+
 @pytest.mark.parametrize("row", reference(), ids=lambda r: r["question"][:30])
-def test_int8_reads_the_probes_as_recorded_and_near_the_fp32_model(row: dict) -> None:
+def test_the_probes_read_as_recorded_alone_and_in_a_batch_and_near_the_fp32_model(row: dict) -> None:
     pair = Pair(row["question"], row["sentence"], row["title"], row["previous"])
-    [reading] = Reader().read([pair])
-    assert reading.probability == pytest.approx(row["int8_probability"], abs=INT8_TOLERANCE)
-    assert reading.short_answer(pair.sentence) == row["int8_short_answer"]
-    assert reading.probability == pytest.approx(row["probability"], abs=FP32_TOLERANCE)
+    [alone] = Reader().read([pair])
+    *_, in_batch = Reader().read([*FILLER, *probe_pairs(), pair])
+    for reading in (alone, in_batch):
+        assert reading.probability == pytest.approx(row["shipped_probability"], abs=SHIPPED_TOLERANCE)
+        assert reading.short_answer(pair.sentence) == row["shipped_short_answer"]
+        assert reading.probability == pytest.approx(row["probability"], abs=FP32_TOLERANCE)
     if row["short_answer_probability"] >= 0.5:
-        assert reading.short_answer(pair.sentence) == row["short_answer"]
+        assert alone.short_answer(pair.sentence) == row["short_answer"]
 
 
-def test_readings_keep_the_order_of_the_pairs_whatever_their_lengths() -> None:
-    pairs = [Pair(r["question"], r["sentence"], r["title"], r["previous"]) for r in reference()]
+def test_the_shipped_graph_computes_in_float32() -> None:
+    """The session agrees with the same graph whose int8 weights numpy turned into float32, to
+    float rounding; an integer kernel (dynamic quantization, MatMulNBits) would miss by 1e-3 or
+    more, and differently on other processors."""
+    import onnxruntime
+
+    from eval.reader_graph import float32_model
+    from rag.onnx_encoder import float32_session
+    from rag.reader_input import encode, load_tokenizer
+
+    path = MODEL_DIR / MODEL_FILE
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    plain = onnxruntime.InferenceSession(
+        float32_model(path).SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    batch = encode(load_tokenizer(str(Reader().tokenizer_path or bundled_tokenizer())), [*probe_pairs(), *FILLER])
+    feed = {
+        "input_ids": batch.input_ids,
+        "attention_mask": batch.attention_mask,
+        "token_type_ids": batch.token_type_ids,
+    }
+    for expected, got in zip(plain.run(None, feed), float32_session(str(path)).run(None, feed), strict=True):
+        assert np.abs(expected - got).max() < 1e-4
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(0, len(FILLER) + 5), min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_a_pairs_reading_does_not_depend_on_its_batch(picks: list[int], rng) -> None:
+    pool = [*probe_pairs(), *FILLER]
+    pairs = [pool[i % len(pool)] for i in picks]
+    rng.shuffle(pairs)
     together = Reader().read(pairs)
-    alone = [Reader().read([p])[0] for p in pairs]
-    assert [round(r.probability, 4) for r in together] == [round(r.probability, 4) for r in alone]
+    for pair, reading in zip(pairs, together, strict=True):
+        [alone] = Reader().read([pair])
+        assert reading.probability == pytest.approx(alone.probability, abs=1e-5)
+        assert (reading.answer_start, reading.answer_end) == (alone.answer_start, alone.answer_end)
 
 
 def test_the_answer_is_the_short_answer_quoting_its_whole_sentence(seed_pipeline: Pipeline) -> None:
