@@ -1,14 +1,16 @@
 """SQuAD articles → the reader's training pairs: (question, sentence, context) labelled 1 or 0.
 
-Used only by `python -m eval.train_reader`. For each question of a training article:
+Used only by `python -m eval.train_reader`. For each answerable question of a training article:
 - the positive is the sentence of its paragraph that holds the first gold answer, with the
   answer's character span inside that sentence (the short-answer label);
 - in-paragraph negatives are other sentences of the gold paragraph ("not this sentence");
-- retrieval negatives are sentences of the passages the real retrieval returns for the question
-  that lie outside the gold paragraph, the ones closest in meaning first ("looks right, is not");
+- nearby negatives are sentences of other paragraphs close in meaning to the question, best first
+  ("looks right, is not"): from the passages the real retrieval returns, or from the same article;
 - an out-of-article negative is the sentence of another article closest in meaning ("not here").
-No negative holds any gold answer string. The split, the validation slice and every draw come
-from fixed seeds. It does not train anything and does not touch held-out articles.
+No negative holds any gold answer string. An unanswerable question (SQuAD 2.0 `is_impossible`,
+read from either layout by `read_unanswerables`) gets only negatives: sentences of its own
+paragraph and the closest sentence of another article. Every draw comes from a seeded generator.
+It does not embed, retrieve or train anything, and does not choose which articles are held out.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.jsonfile import read_json
 from eval.metrics import contains_answer
 from eval.squad import article_title
+from rag.errors import RagError
 from rag.reader_input import Pair
 from rag.sentences import split_sentences
 
@@ -61,6 +65,16 @@ class Example:
     label: int
     span: tuple[int, int] | None  # answer characters in pair.sentence, for positives
     group: str = ""  # the question's id: a question's pairs are trained side by side
+
+
+@dataclass(frozen=True)
+class Unanswerable:
+    """A question that its paragraph does not answer, though it looks as if it did."""
+
+    qid: str
+    title: str  # raw SQuAD title of the paragraph's article
+    context: str  # the paragraph, whitespace collapsed as in `Article.text`
+    question: str
 
 
 def sha256(path: Path) -> str:
@@ -152,7 +166,8 @@ def examples_for(
 ) -> list[Example]:
     """The labelled pairs of one question; empty when its answer is not inside one sentence.
 
-    `retrieved` are candidate sentences from the retrieved passages, best first; `other_article`
+    `retrieved` are nearby candidate sentences (retrieved passages or the same article), best
+    first, of which the first `from_retrieval` outside the gold paragraph are kept; `other_article`
     the closest sentence of another article; `titles` the title of each article by position (every
     pair carries its own article's title, as at inference, so a title cannot give a label away).
     """
@@ -192,3 +207,53 @@ def examples_for(
     if other_article is not None and not contains_answer(other_article.text, question.answers):
         out.append(negative(other_article))
     return out
+
+
+def read_unanswerables(path: Path) -> list[Unanswerable]:
+    """The unanswerable questions in `path` (`.gz` is read through gzip), in file order.
+
+    Two layouts are told apart by the first record under `data`: SQuAD's (articles with
+    `paragraphs`, of whose questions only those marked `is_impossible` are kept) and flat records
+    with `title`, `context` and `question` (each kept unless it carries an answer)."""
+    data = read_json(path, f"Unanswerable-questions file {path} does not exist.", f"Cannot read {path} as JSON")
+    records = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+        raise RagError(f"{path} holds no records under 'data'; expected SQuAD 2.0 JSON or flat question records.")
+    try:
+        if "paragraphs" in records[0]:
+            return [
+                Unanswerable(qa["id"], raw["title"], " ".join(paragraph["context"].split()), qa["question"].strip())
+                for raw in records
+                for paragraph in raw["paragraphs"]
+                for qa in paragraph["qas"]
+                if qa.get("is_impossible")
+            ]
+        return [
+            Unanswerable(r["id"], r["title"], " ".join(r["context"].split()), r["question"].strip())
+            for r in records
+            if not r.get("answers")
+        ]
+    except (KeyError, TypeError, AttributeError) as err:
+        raise RagError(f"{path}: a record lacks {err}; expected SQuAD 2.0 JSON or flat question records.") from None
+
+
+def paragraph_keys(squad: list[dict]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(raw title, collapsed paragraph text) → (article position, paragraph index), to find the
+    paragraph an `Unanswerable` was written against."""
+    return {
+        (raw["title"], " ".join(paragraph["context"].split())): (position, index)
+        for position, raw in enumerate(squad)
+        for index, paragraph in enumerate(raw["paragraphs"])
+    }
+
+
+def unanswerable_examples(
+    question: Unanswerable, own: list[Sentence], other_article: Sentence | None, titles: dict[int, str]
+) -> list[Example]:
+    """Label-0 pairs of an unanswerable question: `own` (sentences of its paragraph, the ones to
+    keep) and the closest sentence of another article. Other paragraphs of its own article are
+    left out: SQuAD 2.0 only promises that its own paragraph does not answer it."""
+    chosen = [*own, other_article] if other_article is not None else own
+    return [
+        Example(Pair(question.question, s.text, titles[s.article], s.previous), 0, None, question.qid) for s in chosen
+    ]

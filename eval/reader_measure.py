@@ -1,0 +1,266 @@
+"""Measuring exported reader graphs the way `python -m rag.ask` uses them, and choosing thresholds.
+
+`measure` asks questions through the real pipeline (search, the reader reranking the first hits,
+labelling, the reader answerer's best sentence): validation questions against an index of all
+training articles (in corpus) and against one without the validation slice (out of corpus), where
+the abstain and short-answer thresholds are chosen; held-out questions against all 48 articles,
+only measured. It compares the int8 graph with the fp32 one on a sample, and writes the fp32
+readings of a few probe pairs (`write_reference`). It does not train, and chooses nothing from
+held-out questions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.metrics import contains_answer, exact_match, token_f1
+from eval.reader_data import Question
+from eval.squad import article_text, file_name
+from rag.reader import Reader
+from rag.reader_input import Pair
+
+
+def write_docs(folder: Path, squad: list[dict], positions: list[int]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.txt"):
+        old.unlink()
+    for position in positions:
+        (folder / file_name(position, squad[position]["title"])).write_text(
+            article_text(squad[position]), encoding="utf-8"
+        )
+
+
+def open_pipeline(docs: Path, index: Path, k: int, reader: Reader | None = None):
+    """A pipeline over `docs`, built once; it reranks with `reader` when one is given."""
+    from rag.pipeline import Pipeline
+    from rag.rerank import ReaderReranker
+    from rag.settings import Settings
+
+    settings = Settings.from_env(env={}, docs_dir=docs, index_dir=index, k=k)
+    pipeline = Pipeline(settings, reranker=ReaderReranker(reader, settings.rerank_depth) if reader else None)
+    pipeline.refresh()
+    return pipeline
+
+
+COMPARE = 200
+#: Share of short answers that must be right (token F1 >= 0.5) at the chosen short-answer threshold.
+SHORT_PRECISION = 0.85
+
+
+@dataclass(frozen=True)
+class Judged:
+    """What the shipped path made of one question: its best sentence and that sentence's short answer."""
+
+    probability: float  # the best sentence's
+    sentence_right: bool  # the best sentence holds a gold answer
+    answer_probability: float  # the short answer's
+    em: float
+    f1: float
+    hit_at_1: bool  # passage [1] holds a gold answer
+
+
+def judge(pipeline, reader: Reader, questions) -> list[Judged]:
+    """Each question through `pipeline` (reranked by `reader`) and the reader answerer's choice, as
+    `python -m rag.ask` makes it, before any threshold."""
+    from rag.answer import ReaderAnswerer
+
+    answerer = ReaderAnswerer(reader, threshold=0.0, span_threshold=0.0)
+    out = []
+    for q in questions:
+        passages = pipeline.passages(q.question)
+        choice = answerer.best(q.question, passages)
+        hit = bool(passages) and contains_answer(passages[0].text, q.answers)
+        if choice is None:
+            out.append(Judged(0.0, False, 0.0, 0.0, 0.0, hit))
+            continue
+        p, e = choice.passage, choice.evidence
+        short = p.text[e.answer_start - p.start : e.answer_end - p.start]
+        out.append(
+            Judged(
+                e.probability,
+                contains_answer(e.text, q.answers),
+                e.answer_probability,
+                exact_match(short, q.answers),
+                token_f1(short, q.answers),
+                hit,
+            )
+        )
+    return out
+
+
+def figures(in_corpus: list[Judged], out_of_corpus: list[Judged], threshold: float, span_threshold: float) -> dict:
+    answered = [j for j in in_corpus if j.probability >= threshold]
+    shortened = [j for j in answered if j.answer_probability >= span_threshold]
+    return {
+        "threshold": round(threshold, 3),
+        "short_answer_threshold": round(span_threshold, 3),
+        "questions_in_corpus": len(in_corpus),
+        "questions_out_of_corpus": len(out_of_corpus),
+        "hit_at_1": _mean(j.hit_at_1 for j in in_corpus),
+        "top1_sentence_accuracy": _mean(j.sentence_right for j in in_corpus),
+        "answer_accuracy": _mean(j.sentence_right and j.probability >= threshold for j in in_corpus),
+        "short_answer_em_always": _mean(j.em for j in in_corpus),
+        "short_answer_f1_always": _mean(j.f1 for j in in_corpus),
+        "short_answer_em": _mean(j.em if j in shortened else 0.0 for j in in_corpus),
+        "short_answer_f1": _mean(j.f1 if j in shortened else 0.0 for j in in_corpus),
+        "short_answers_given": round(len(shortened) / len(in_corpus), 4) if in_corpus else None,
+        "short_answers_right": _mean(j.f1 >= 0.5 for j in shortened),
+        "answered_share": round(len(answered) / len(in_corpus), 4) if in_corpus else None,
+        "abstain_recall_out_of_corpus": _mean(j.probability < threshold for j in out_of_corpus),
+    }
+
+
+def choose_threshold(in_corpus: list[Judged], out_of_corpus: list[Judged]) -> float:
+    """The threshold maximising answer accuracy plus out-of-corpus abstain recall (the lowest of ties)."""
+    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    totals = [
+        _mean(j.sentence_right and j.probability >= t for j in in_corpus)
+        + _mean(j.probability < t for j in out_of_corpus)
+        for t in grid
+    ]
+    return float(grid[int(np.argmax(totals))])
+
+
+def choose_span_threshold(in_corpus: list[Judged], threshold: float, precision: float = SHORT_PRECISION) -> float:
+    """The lowest short-answer threshold at which the short answers given are right (token F1 of at
+    least 0.5 against a gold answer) for at least `precision` of the answered questions that get one;
+    a wrong phrase misleads where the whole sentence would not."""
+    answered = [j for j in in_corpus if j.probability >= threshold]
+    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
+        given = [j for j in answered if j.answer_probability >= t]
+        if given and _mean(j.f1 >= 0.5 for j in given) >= precision:
+            return float(t)
+    return 1.0
+
+
+def _mean(values) -> float | None:
+    values = [float(v) for v in values]
+    return round(sum(values) / len(values), 4) if values else None
+
+
+# Probe pairs whose fp32 readings ship as reference.json: the shipped int8 file must read them alike
+# (tests/test_reader.py). The seed article's sentences, with the questions people ask of it.
+PROBES = [
+    (
+        "Who led Russia's delegation?",
+        "Russia’s mid-level delegation, led by Vladimir Medinsky, an ultra-conservative, "
+        "landed earlier in the day in Istanbul.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    (
+        "Who led Russia's delegation?",
+        "Ukraine’s delegation will be headed by the defence minister, Rustem Umerov.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    (
+        "Where will the talks take place?",
+        "The talks are expected to take place at the Dolmabahçe Palace on the shores of the Bosphorus.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    ("When do the talks begin?", "The talks are set to begin on Friday.", "Zelenskyy sends team for peace talks", ""),
+    (
+        "What is the capital of Australia?",
+        "The talks are set to begin on Friday.",
+        "Zelenskyy sends team for peace talks",
+        "",
+    ),
+    (
+        "Who won the Super Bowl?",
+        "The Denver Broncos defeated the Carolina Panthers 24–10 to earn their third Super Bowl title.",
+        "Super Bowl 50",
+        "The American Football Conference champion faced the National Football Conference champion.",
+    ),
+]
+
+
+def write_reference(fp32: Reader, int8: Reader, path: Path) -> None:
+    """The readings of `PROBES` by the fp32 graph (torch's outputs within 1e-5) and by the shipped
+    int8 graph, as JSON: the tests hold the shipped file to its own readings and to the fp32 ones."""
+    pairs = [Pair(*probe) for probe in PROBES]
+    rows = [
+        {
+            "question": pair.question,
+            "sentence": pair.sentence,
+            "title": pair.title,
+            "previous": pair.previous,
+            "probability": round(full.probability, 5),
+            "short_answer": full.short_answer(pair.sentence),
+            "short_answer_probability": round(full.answer_probability, 5),
+            "shipped_probability": round(small.probability, 5),
+            "shipped_short_answer": small.short_answer(pair.sentence),
+        }
+        for pair, full, small in zip(pairs, fp32.read(pairs), int8.read(pairs))
+    ]
+    path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _draw(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
+    """`limit` of `questions` drawn with `seed`, in their order; all when `limit` is None or 0."""
+    if not limit or limit >= len(questions):
+        return questions
+    keep = sorted(np.random.default_rng(seed).choice(len(questions), limit, replace=False))
+    return [questions[int(i)] for i in keep]
+
+
+def measure(
+    corpus, out: Path, seed: int, k: int, val_limit: int | None, held_out_limit: int | None, log: Callable[[str], None]
+) -> tuple[dict, dict]:
+    """The figures of `out`/reader.onnx on the validation slice and the held-out articles of
+    `corpus` (an `eval.reader_corpus.Corpus`), and int8 against fp32 on a sample of both; writes
+    `out`/reference.json."""
+    from rag.embedding import bundled_model_dir
+
+    work = out / "work"
+    articles, squad = corpus.articles, corpus.squad
+    write_docs(work / "fit-docs", squad, corpus.fit)
+    write_docs(work / "train-docs", squad, corpus.dev_train)
+    write_docs(work / "all-docs", squad, sorted(corpus.dev_train + corpus.held))
+    val_questions = _draw([q for pos in corpus.val for q in articles[pos].questions], val_limit, seed)
+    held_questions = _draw([q for pos in corpus.held for q in articles[pos].questions], held_out_limit, seed)
+
+    def judged(reader: Reader, val: list, held: list) -> tuple[list, list, list]:
+        """Validation questions against all training articles and against the fitting ones only
+        (their own article missing: out of corpus), held-out questions against all 48 articles."""
+        log(f"{reader.model_path.name}: {len(val)} validation questions in and out of corpus, {len(held)} held out")
+        return (
+            judge(open_pipeline(work / "train-docs", work / "train-index", k, reader), reader, val),
+            judge(open_pipeline(work / "fit-docs", work / "fit-index", k, reader), reader, val),
+            judge(open_pipeline(work / "all-docs", work / "all-index", k, reader), reader, held),
+        )
+
+    def summary(val_in: list, val_out: list, held_in: list) -> dict:
+        threshold = choose_threshold(val_in, val_out)
+        span = choose_span_threshold(val_in, threshold)
+        return {
+            "validation": figures(val_in, val_out, threshold, span),
+            "held_out": figures(held_in, [], threshold, span),
+        }
+
+    int8 = Reader(out / "reader.onnx", bundled_model_dir() / "tokenizer.json")
+    fp32 = Reader(out / "reader.fp32.onnx", bundled_model_dir() / "tokenizer.json")
+    write_reference(fp32, int8, out / "reference.json")
+    full = judged(int8, val_questions, held_questions)
+    measured = summary(*full)
+    log(f"int8: {json.dumps(measured)}")
+    # fp32 runs about four times slower, so the two are compared on a sample of each question set.
+    pick = np.random.default_rng(seed)
+    val_some = sorted(pick.choice(len(val_questions), min(COMPARE, len(val_questions)), replace=False))
+    held_some = sorted(pick.choice(len(held_questions), min(COMPARE, len(held_questions)), replace=False))
+    fp32_judged = judged(fp32, [val_questions[i] for i in val_some], [held_questions[i] for i in held_some])
+    compared = {
+        "questions": f"{len(val_some)} validation and {len(held_some)} held-out questions drawn with the seed",
+        "int8": summary(
+            [full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some]
+        ),
+        "fp32": summary(*fp32_judged),
+    }
+    log(f"compared: {json.dumps(compared)}")
+    return measured, compared
