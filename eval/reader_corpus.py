@@ -1,7 +1,8 @@
 """Which articles and questions a reader training run reads, each in its role.
 
 `load_corpus` reads the SQuAD dev file and the split file: the `train` articles are divided into
-fitting ones and a validation slice (`val_articles` of them, drawn with the seed); the `held_out`
+fitting ones and a validation slice (`val_articles` of them, drawn with the seed, among those with
+human-written unanswerable questions when there are enough); the `held_out`
 ones are only ever measured. Given the SQuAD training set, its articles are appended after the dev
 ones (one list, so an article's position names it everywhere), taken whole in an order drawn with
 the seed until `train_questions` questions are reached. `place_unanswerables` finds the paragraph
@@ -42,8 +43,18 @@ class Corpus:
         return {self.squad[p]["title"] for p in positions}
 
 
-def load_corpus(squad_path: Path, split_path: Path, train_path: Path | None, settings: TrainSettings) -> Corpus:
-    """The dev articles in their roles, and the chosen training-set articles when `train_path` is given."""
+def load_corpus(
+    squad_path: Path,
+    split_path: Path,
+    train_path: Path | None,
+    settings: TrainSettings,
+    with_unanswerables: frozenset[str] = frozenset(),
+) -> Corpus:
+    """The dev articles in their roles, and the chosen training-set articles when `train_path` is given.
+
+    The validation slice is drawn from the `train` articles that have human-written unanswerable
+    questions (`with_unanswerables`, raw titles) when enough do, so that the "not found" threshold
+    is chosen on real unanswerable questions as well as on out-of-corpus ones."""
     squad = load_squad(squad_path)
     split = {part: sorted(load_part(split_path, part)) for part in ("train", "held_out")}
     by_title = {raw["title"]: i for i, raw in enumerate(squad)}
@@ -52,8 +63,11 @@ def load_corpus(squad_path: Path, split_path: Path, train_path: Path | None, set
         raise RagError(f"{split_path} names articles that {squad_path} lacks: {', '.join(missing[:3])}.")
     dev_train = sorted(by_title[t] for t in split["train"])
     held = sorted(by_title[t] for t in split["held_out"])
+    pool = [p for p in dev_train if squad[p]["title"] in with_unanswerables]
+    if len(pool) < settings.val_articles:
+        pool = dev_train
     val = sorted(
-        int(x) for x in np.random.default_rng(settings.seed).choice(dev_train, settings.val_articles, replace=False)
+        int(x) for x in np.random.default_rng(settings.seed).choice(pool, settings.val_articles, replace=False)
     )
     chosen = choose_articles(load_squad(train_path), settings.train_questions, settings.seed) if train_path else []
     shared = {raw["title"] for raw in chosen} & {raw["title"] for raw in squad}

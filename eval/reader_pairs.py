@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from eval.train_reader import TrainSettings
 
 #: Bump when the way pairs are mined or tokenised changes, so old caches are not reused.
-PAIRS_VERSION = 1
+PAIRS_VERSION = 2  # 2: the validation slice is drawn among articles with unanswerables
 
 
 #: Settings that decide the pairs; the others decide training only, or nothing about the result.
@@ -106,9 +106,9 @@ def mine_pairs(
     from rag.embedding import Embedder
 
     started = time.monotonic()
-    corpus = load_corpus(files.squad, files.split, files.squad_train, settings)
-    dev, train = fitting_questions(corpus, settings)
     found = [u for path in files.unanswerable for u in read_unanswerables(path)]
+    corpus = load_corpus(files.squad, files.split, files.squad_train, settings, frozenset(u.title for u in found))
+    dev, train = fitting_questions(corpus, settings)
     placed = place_unanswerables(corpus, found, settings.limit_unanswerable, settings.seed)
     log(
         f"fitting on {len(dev)} dev questions ({len(corpus.fit)} articles), {len(train)} training-set questions "

@@ -3,7 +3,8 @@ trains the reader that `rag.reader` ships, and writes its training record.
 
 Steps, all with fixed seeds (see `TrainSettings`):
 1. The dev articles listed under `train` in the split file are divided into fitting articles and a
-   validation slice (`eval.reader_corpus`). The fitting data are the fitting dev articles (closest
+   validation slice (`eval.reader_corpus`; drawn among the articles with human-written SQuAD 2.0
+   unanswerable questions, so the "not found" threshold meets real ones). The fitting data are the fitting dev articles (closest
    to the held-out ones), the SQuAD training set's articles (`--train-questions` sizes a run) and
    the unanswerable questions (`--unanswerable`, SQuAD 2.0 layout or flat records) whose article
    is neither in the validation slice nor held out. Held-out articles are only measured.
@@ -276,7 +277,8 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     log = Log(out / "train.log")
     started = time.monotonic()
-    corpus = load_corpus(files.squad, files.split, None, settings)
+    titles = frozenset(u.title for p in files.unanswerable for u in read_unanswerables(p))
+    corpus = load_corpus(files.squad, files.split, None, settings, titles)
     log(f"dev articles: {len(corpus.fit)} fitting, {len(corpus.val)} validation, {len(corpus.held)} held out")
     if not measure_only:
         training = train(files, corpus, settings, out, checkpoints, log)

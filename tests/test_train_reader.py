@@ -15,7 +15,7 @@ import torch
 
 from eval.reader_batches import Tokenised, collate, token_batches, tokenise
 from eval.reader_checkpoint import CHECKPOINT, Progress, load_checkpoint, run_folder, save_checkpoint
-from eval.reader_corpus import Corpus, choose_articles, place_unanswerables
+from eval.reader_corpus import Corpus, choose_articles, load_corpus, place_unanswerables
 from eval.reader_data import Example, Unanswerable, read_articles, read_unanswerables
 from eval.reader_fit import Interrupted, fit, forward, listwise_loss, span_loss
 from eval.reader_mining import Pool, nearest_elsewhere
@@ -100,6 +100,29 @@ def test_place_unanswerables_keeps_held_out_and_validation_articles_out_of_fitti
     assert [(u.qid, a, p) for u, a, p in placed.fitting] == [("f", 0, 0)]
     assert [u.qid for u, _, _ in placed.validation] == ["v"]
     assert (placed.held_out, placed.elsewhere) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("with_unanswerables", "expected"),
+    [
+        (frozenset({"A3", "A5", "Held"}), {"A3", "A5"}),  # the two train articles that have them
+        (frozenset({"A3"}), None),  # too few: drawn among all train articles
+        (frozenset(), None),
+    ],
+)
+def test_the_validation_slice_is_drawn_among_articles_with_unanswerables(
+    tmp_path: Path, with_unanswerables: frozenset[str], expected: set[str] | None
+) -> None:
+    titles = [f"A{i}" for i in range(8)]
+    squad = {"data": [{"title": t, "paragraphs": [{"context": f"{t} text.", "qas": []}]} for t in [*titles, "Held"]]}
+    (tmp_path / "dev.json").write_text(json.dumps(squad))
+    (tmp_path / "split.json").write_text(json.dumps({"train": titles, "held_out": ["Held"]}))
+    settings = TrainSettings(val_articles=2)
+    corpus = load_corpus(tmp_path / "dev.json", tmp_path / "split.json", None, settings, with_unanswerables)
+    chosen = corpus.titles(corpus.val)
+    assert len(chosen) == 2 and "Held" not in chosen and not chosen & corpus.titles(corpus.fit)
+    if expected is not None:
+        assert chosen == expected
 
 
 @pytest.mark.parametrize(("wanted", "articles"), [(None, 3), (1, 1), (2, 1), (3, 2), (99, 3)])
