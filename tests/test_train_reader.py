@@ -352,3 +352,33 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     assert [p["step"] for p in again.curve] == [p["step"] for p in done.curve]
     assert all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()))
     assert not all(torch.equal(a, b) for a, b in zip(start.values(), resumed.state_dict().values()))
+
+
+def judged(probability: float, right: bool = False):
+    from eval.reader_measure import Judged
+
+    return Judged(probability, right, 0.0, 0.0, 0.0, right)
+
+
+@pytest.mark.parametrize(
+    ("unanswerable", "expected"),
+    [
+        # Right answers at 0.6 and 0.9; out-of-corpus questions at 0.3: any threshold in (0.3, 0.6] is best.
+        (None, 0.31),
+        # Unanswerable questions about indexed articles at 0.5 and 0.7 move it up past one of them.
+        ([0.5, 0.7], 0.51),
+        ([0.5, 0.55], 0.56),
+    ],
+)
+def test_the_abstain_threshold_weighs_unanswerable_questions(unanswerable, expected: float) -> None:
+    from eval.reader_measure import choose_threshold, figures
+
+    in_corpus = [judged(0.6, True), judged(0.9, True)]
+    out_of_corpus = [judged(0.3)]
+    extra = [judged(p) for p in unanswerable] if unanswerable else None
+    threshold = choose_threshold(in_corpus, out_of_corpus, extra)
+    assert threshold == pytest.approx(expected)
+    shown = figures(in_corpus, out_of_corpus, threshold, 0.5, extra)
+    assert shown["questions_unanswerable"] == len(unanswerable or [])
+    if unanswerable:
+        assert shown["abstain_recall_unanswerable"] == pytest.approx(sum(p < threshold for p in unanswerable) / 2)
