@@ -49,7 +49,7 @@ from pathlib import Path
 from eval.reader_checkpoint import run_folder
 from eval.reader_corpus import Corpus, load_corpus, place_unanswerables
 from eval.reader_curve import curve_point, curve_set
-from eval.reader_data import read_unanswerables, sha256
+from eval.reader_data import Unanswerable, read_unanswerables, sha256
 from eval.reader_fit import Interrupted, ReaderNet, fit
 from eval.reader_measure import SHORT_PRECISION, measure
 from eval.reader_pairs import DataFiles, cached_pairs
@@ -107,7 +107,13 @@ class Log:
 
 
 def train(
-    files: DataFiles, corpus: Corpus, settings: TrainSettings, out: Path, checkpoints: Path | None, log: Log
+    files: DataFiles,
+    corpus: Corpus,
+    unanswerable: list[Unanswerable],
+    settings: TrainSettings,
+    out: Path,
+    checkpoints: Path | None,
+    log: Log,
 ) -> dict:
     """Trains (or resumes) on the cached pairs, exports DIR/reader.*.onnx, and returns the record's
     `training` part."""
@@ -118,7 +124,7 @@ def train(
     pairs, counts, key = cached_pairs(files, settings, base, out / "work", tokenizer, log)
     run_key = {**key, "training": {n: v for n, v in dataclasses.asdict(settings).items() if n not in RUN_SETTINGS}}
     folder = checkpoints or run_folder(base, run_key)
-    placed = place_unanswerables(corpus, [u for p in files.unanswerable for u in read_unanswerables(p)], None, 0)
+    placed = place_unanswerables(corpus, unanswerable, None, 0)
     validation = [q for p in corpus.val for q in corpus.articles[p].questions]
     held_out = [q for p in corpus.held for q in corpus.articles[p].questions]
     probe = curve_set(tokenizer, corpus.articles, validation, held_out, placed.validation, settings.curve_questions)
@@ -283,7 +289,7 @@ def run(
     val_unanswerable = [u.question for u in found if u.title in validation_titles]
     log(f"dev articles: {len(corpus.fit)} fitting, {len(corpus.val)} validation, {len(corpus.held)} held out")
     if not measure_only:
-        training = train(files, corpus, settings, out, checkpoints, log)
+        training = train(files, corpus, found, settings, out, checkpoints, log)
         log(f"trained: {json.dumps({k: v for k, v in training.items() if k != 'learning_curve'})}")
     else:
         training = {}
