@@ -285,19 +285,17 @@ def launch_json(command: list[str]) -> dict:
 
 def retrieval_at_sizes(settings: Settings, questions: list[str], sizes: list[int], seed: int) -> list[dict]:
     """Search latency (embedding, FAISS, BM25, fusion) over synthetic stores of each size."""
-    import faiss
-
     from rag import disk
     from rag.pipeline import Pipeline
     from rag.retrieve import search
-    from rag.store import Store
+    from rag.store.faiss_bm25 import FaissStore
 
     pipeline = Pipeline(settings, reranker=None)
     base = disk.load(settings.index_dir)
     chunks = list(base.chunks.values())
     rows = []
     for size in sizes:
-        vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(base.dimension))
+        vectors = FaissStore.empty(base.dimension).vectors
         ids = np.arange(size, dtype=np.int64)
         for begin in range(0, size, 100_000):
             count = min(100_000, size - begin)
@@ -305,7 +303,7 @@ def retrieval_at_sizes(settings: Settings, questions: list[str], sizes: list[int
         lexical = tiled_bm25(base.lexical, size)
         # Chunk ids whose FAISS id (the id without its last bit) is the row number.
         fake = {f"{i << 1:016x}": c for i, c in zip(range(size), tiled(chunks, size))}
-        store = Store(base.dimension, fake, vectors, lexical, base.manifest)
+        store = FaissStore(base.dimension, fake, vectors, lexical, base.manifest)
         search(questions[0], store, pipeline.embedder, settings)
         ms = []
         for question in questions:

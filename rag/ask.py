@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="passages to retrieve (default 5, env RAG_K)")
     p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
+    p.add_argument(
+        "--store", choices=("faiss", "milvus"), help="where chunks are kept and searched (default faiss, env RAG_STORE)"
+    )
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--since", help="only articles dated on or after this day, e.g. 2025-05-01 (env RAG_SINCE)")
     p.add_argument("--until", help="only articles dated on or before this day (env RAG_UNTIL)")
@@ -58,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             k=args.k,
             docs_dir=args.docs_dir,
             index_dir=args.index_dir,
+            store=args.store,
             embedding_model=args.embedding_model,
             model_path=args.model_path,
             n_ctx=args.n_ctx,

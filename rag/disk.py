@@ -1,10 +1,11 @@
-"""The index folder on disk: a `Store` saved as a generation, behind an atomically replaced pointer.
+"""The index folder on disk: a `Store`'s manifest and files saved as a generation, behind an
+atomically replaced pointer.
 
 Layout (see index/README.md): `CURRENT` names the live generation folder `gen-<nanoseconds>`, which
-holds `manifest.json`, `chunks.jsonl`, `vectors.faiss` and `bm25/`. The manifest records the docs
-folder the index was built from, everything that shaped it (`rag.ingest`) and the SHA-256 of every
-other file of its generation. Nothing is rebuilt on load: the chunk table is read, the vectors and
-the BM25 arrays are read as saved (the arrays memory-mapped).
+holds `manifest.json` and whatever files the store keeps (the FAISS store: `chunks.jsonl`,
+`vectors.faiss` and `bm25/`; Milvus keeps its data in Milvus). The manifest records the docs
+folder the index was built from, everything that shaped it (`rag.ingest`), the store that holds it
+and the SHA-256 of every other file of its generation. Nothing is rebuilt on load.
 
 `save` writes a whole new generation in a staging folder of its own, swaps `CURRENT` with one
 atomic rename and keeps the generation before it, so a crash mid-save leaves the live index in use
@@ -23,14 +24,11 @@ import re
 import shutil
 import tempfile
 import time
-from collections import Counter
-from dataclasses import asdict
 from pathlib import Path
 
-from rag.bm25 import Bm25
 from rag.errors import IndexDamaged, RagError
-from rag.records import Chunk, content_id
-from rag.store import Store, faiss_id
+from rag.settings import Settings
+from rag.store import PartsDisagree, Store, store_class
 
 # Raise when the files' layout changes: an index of another format is rebuilt, not mixed.
 FORMAT_VERSION = 4  # 4: chunks keyed by id in FAISS and in BM25 arrays of its own (3: bm25s, row order)
@@ -45,11 +43,12 @@ _UNREADABLE = (OSError, ValueError, EOFError, KeyError, TypeError, IndexError, R
 
 
 class OtherFormat(Exception):
-    """The saved index is of another format version; it is rebuilt, not read."""
+    """The saved index is of another format version or held by another store; it is rebuilt, not read."""
 
-    def __init__(self, found: object) -> None:
+    def __init__(self, found: object, note: str | None = None) -> None:
         super().__init__(f"format {found}")
         self.found = found
+        self.note = note or f"the index format changed from {found} to {FORMAT_VERSION}"
 
 
 # --- where the index lives -----------------------------------------------------------------------
@@ -89,8 +88,8 @@ def generations(index_dir: Path) -> list[str]:
 # --- load ----------------------------------------------------------------------------------------
 
 
-def load(index_dir: Path) -> Store | None:
-    """The live index in `index_dir`; None when there is none.
+def load(index_dir: Path, settings: Settings | None = None) -> Store | None:
+    """The live index in `index_dir`, read by the store `settings` names (default FAISS); None when there is none.
 
     Raises `OtherFormat` for an index of another format version, `IndexDamaged` when its parts disagree. A load that fails while a save switches
     CURRENT is tried again with the new generation: a race is not damage.
@@ -102,7 +101,7 @@ def load(index_dir: Path) -> Store | None:
                 raise IndexDamaged(index_dir, f"{POINTER} is missing")
             return None
         try:
-            return load_generation(index_dir, generation)
+            return load_generation(index_dir, generation, settings)
         except IndexDamaged:
             if read_pointer(index_dir) == generation:
                 raise
@@ -123,10 +122,10 @@ def read_pointer(index_dir: Path) -> str | None:
     return name
 
 
-def load_generation(index_dir: Path, generation: str) -> Store:
+def load_generation(index_dir: Path, generation: str, settings: Settings | None = None) -> Store:
     """The index saved in `index_dir/generation`, checked. Raises `OtherFormat` or `IndexDamaged`."""
-    import faiss
-
+    settings = settings or Settings(index_dir=index_dir)
+    backend = store_class(settings)
     folder = index_dir / generation
 
     def damaged(what: str) -> IndexDamaged:
@@ -142,6 +141,9 @@ def load_generation(index_dir: Path, generation: str) -> Store:
         raise damaged(f"{MANIFEST} is not an object")
     if manifest.get("format") != FORMAT_VERSION:
         raise OtherFormat(manifest.get("format"))
+    held_by = manifest.get("shape", {}).get("backend")
+    if held_by != backend.name:
+        raise OtherFormat(manifest["format"], f"the vector store changed from {held_by} to {backend.name}")
     # Indexes saved before checksums were recorded are checked by counts and ids alone.
     for name, digest in manifest.get("checksums", {}).items():
         try:
@@ -150,49 +152,15 @@ def load_generation(index_dir: Path, generation: str) -> Store:
         except OSError:
             raise damaged(f"{name} is missing or unreadable") from None
     try:
-        with open(folder / "chunks.jsonl", encoding="utf-8") as f:
-            chunks = [Chunk(**json.loads(line)) for line in f]
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
-        bm25 = Bm25.load(folder / "bm25")
-        problem = disagreement(manifest, chunks, vectors, bm25)
+        store = backend.read(folder, manifest, settings)
+    except PartsDisagree as err:
+        raise damaged(str(err)) from None
+    except RagError:
+        raise
     except _UNREADABLE as err:
         raise damaged(f"{type(err).__name__}: {_first_line(err)}") from None
-    if problem:
-        raise damaged(problem)
-    store = Store(manifest["dimension"], {c.chunk_id: c for c in chunks}, vectors, bm25, manifest)
     store.generation = generation
     return store
-
-
-def disagreement(manifest: dict, chunks: list[Chunk], vectors, bm25: Bm25) -> str | None:
-    """What does not agree between the parts of an index (counts, ids, offsets), or None."""
-    import faiss
-
-    files = manifest["files"]
-    if manifest["chunks"] != len(chunks):
-        return f"the chunk table has {len(chunks)} rows, the manifest counts {manifest['chunks']}"
-    if vectors.ntotal != len(chunks) or vectors.d != manifest["dimension"]:
-        return f"vectors.faiss holds {vectors.ntotal} vectors of {vectors.d} dimensions for {len(chunks)} chunks"
-    if len(bm25) != len(chunks):
-        return f"the BM25 statistics cover {len(bm25)} chunks, not {len(chunks)}"
-    keys = {faiss_id(c.chunk_id) for c in chunks}
-    if len(keys) != len(chunks):
-        return "the chunk table holds an id twice"
-    if set(faiss.vector_to_array(vectors.id_map).tolist()) != keys:
-        return "vectors.faiss holds other ids than the chunk table"
-    if set(bm25.ids.tolist()) != keys:
-        return "the BM25 statistics hold other ids than the chunk table"
-    for row, c in enumerate(chunks):
-        entry = files.get(c.source)
-        if entry is None or entry["doc_id"] != c.doc_id:
-            return f"chunk row {row} belongs to no article of the manifest"
-        if c.chunk_id != content_id(c.doc_id, c.start, c.end) or len(c.text) != c.end - c.start:
-            return f"chunk row {row} does not match its id"
-    per_file = Counter(c.source for c in chunks)
-    wrong = [source for source, entry in files.items() if per_file[source] != entry["chunks"]]
-    if wrong:
-        return f"{wrong[0]} has {per_file[wrong[0]]} chunks in the table, {files[wrong[0]]['chunks']} in the manifest"
-    return None
 
 
 # --- save ----------------------------------------------------------------------------------------
@@ -201,12 +169,12 @@ def disagreement(manifest: dict, chunks: list[Chunk], vectors, bm25: Bm25) -> st
 def save(index: Store, index_dir: Path, keep: str | None = None) -> str:
     """Writes `index` as a new generation, makes it current in one atomic rename, and returns its name.
 
-    Afterwards every other generation is removed except `keep`, by default the one that was
-    current before (a repair names the intact one it started from), and so are staging folders
-    that crashed writers left behind. Call it holding `rag.lock.writer_lock`.
+    The store makes its state durable and writes its files into the staging folder first
+    (`Store.write`) and hears when the generation is current (`Store.saved`). Afterwards every
+    other generation is removed except `keep`, by default the one that was current before (a
+    repair names the intact one it started from), and so are staging folders that crashed writers
+    left behind. Call it holding `rag.lock.writer_lock`.
     """
-    import faiss
-
     index_dir.mkdir(parents=True, exist_ok=True)
     if keep is None:
         try:
@@ -218,11 +186,7 @@ def save(index: Store, index_dir: Path, keep: str | None = None) -> str:
     staging = index_dir / f".{generation}-{os.getpid()}.partial"
     staging.mkdir()
     try:
-        with open(staging / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for chunk in sorted(index.chunks.values(), key=lambda c: (c.source, c.start, c.end)):
-                f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        faiss.write_index(index.vectors, str(staging / "vectors.faiss"))
-        index.lexical.save(staging / "bm25")
+        index.write(staging)
         parts = sorted(p for p in staging.rglob("*") if p.is_file())
         checksums = {p.relative_to(staging).as_posix(): sha256(p) for p in parts}
         manifest = {
@@ -241,6 +205,7 @@ def save(index: Store, index_dir: Path, keep: str | None = None) -> str:
         raise
     index.generation = generation
     index.manifest = manifest
+    index.saved()
     _remove(index_dir, lambda p: _GENERATION.fullmatch(p.name) is not None and p.name not in (generation, keep))
     return generation
 

@@ -20,19 +20,24 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rag.index", description="Build or update the article index.")
     p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
+    p.add_argument(
+        "--store", choices=("faiss", "milvus"), help="where chunks are kept and searched (default faiss, env RAG_STORE)"
+    )
     p.add_argument("--embedding-model", help="sentence-transformers model name or folder (env RAG_EMBEDDING_MODEL)")
     p.add_argument("--rebuild", action="store_true", help="re-embed every file")
     args = p.parse_args(argv)
     settings = None
     try:
         settings = Settings.from_env(
-            docs_dir=args.docs_dir, index_dir=args.index_dir, embedding_model=args.embedding_model
+            docs_dir=args.docs_dir, index_dir=args.index_dir, store=args.store, embedding_model=args.embedding_model
         )
         from rag.ask import note, print_report
         from rag.pipeline import Pipeline
         from rag.progress import indexing
 
-        report = Pipeline(settings, reranker=None).refresh(rebuild=args.rebuild, progress=indexing(), notify=note)
+        pipeline = Pipeline(settings, reranker=None)
+        report = pipeline.refresh(rebuild=args.rebuild, progress=indexing(), notify=note)
+        held_in = pipeline.store.describe()
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -50,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print_report(report, quiet=True)
     print(report.summary())
+    print(f"Store: {held_in}.")
     return 0
 
 

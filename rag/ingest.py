@@ -40,7 +40,7 @@ from rag.fold import body_text, mark_copies
 from rag.lock import writer_lock
 from rag.records import Article, Chunk
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import Store, store_class
 
 #: What is embedded and BM25-indexed for a chunk, recorded in the manifest.
 EMBED_RECIPE = "title\\ntext"
@@ -61,9 +61,17 @@ def shape(settings: Settings) -> dict:
         "embed_text": EMBED_RECIPE,
         "embedding_model": settings.embedding_model,
         "model_files": model_fingerprint(settings.embedding_model),
-        "backend": Store.backend,
-        "precision": Store.precision,
+        **store_shape(settings),
     }
+
+
+def store_shape(settings: Settings) -> dict:
+    """What of the store's choice shapes an index: its backend, and for Milvus its address."""
+    backend = store_class(settings)
+    shaped = {"backend": backend.name, "precision": backend.precision}
+    if settings.store == "milvus":
+        shaped["milvus_uri"] = settings.milvus_address
+    return shaped
 
 
 def shape_change(old: dict, new: dict) -> str | None:
@@ -76,6 +84,7 @@ def shape_change(old: dict, new: dict) -> str | None:
         "model_files": "the embedding model's files changed ({} to {})",
         "backend": "the vector store changed from {} to {}",
         "precision": "the vectors' precision changed from {} to {}",
+        "milvus_uri": "the Milvus address changed from {} to {}",
     }
     for key, sentence in said.items():
         if old.get(key) != new.get(key):
@@ -168,9 +177,12 @@ def plan(base: Store | None, folder: Folder, wanted: dict, reason: str | None = 
     if base is not None and (change := shape_change(base.manifest.get("shape", {}), wanted)):
         reason, base = f"{change}; rebuilt the index", None
     old_files = base.files if base is not None else {}
-    kept = {s: e for s, e in old_files.items() if folder.hashes.get(s) == e["hash"]}
+    # Articles a crash may have left half-changed in the store are re-embedded (or removed) too.
+    stale = base.stale() if base is not None else set()
+    kept = {s: e for s, e in old_files.items() if folder.hashes.get(s) == e["hash"] and s not in stale}
     fresh = tuple(s for s in folder.hashes if s not in kept)
-    removed = tuple(s for s in old_files if s not in kept and s not in folder.hashes)
+    gone = dict.fromkeys([*old_files, *sorted(stale)])
+    removed = tuple(s for s in gone if s not in kept and s not in folder.hashes)
     return Plan(base, kept, fresh, removed, reason, wanted)
 
 
@@ -190,16 +202,17 @@ def update(
     started = time.perf_counter()
     index_dir = settings.index_dir
     disk.check_location(index_dir)
+    store_class(settings).check(settings)
     folder = Folder(settings)
     wanted = shape(settings)
     rebuild_note = None
     try:
-        live, damage = (None, None) if rebuild else (disk.load(index_dir), None)
+        live, damage = (None, None) if rebuild else (disk.load(index_dir, settings), None)
     except IndexDamaged as err:
         live, damage = None, err
     except disk.OtherFormat as err:
         live, damage = None, None
-        rebuild_note = f"the index format changed from {err.found} to {disk.FORMAT_VERSION}; rebuilt the index"
+        rebuild_note = f"{err.note}; rebuilt the index"
     here = settings.docs_dir.resolve()
     notes = [note] if live is not None and (note := check_docs_folder(live, folder, index_dir)) else []
     first = plan(live, folder, wanted, "rebuild requested" if rebuild else rebuild_note)
@@ -212,7 +225,7 @@ def update(
 
     with writer_lock(index_dir, settings.lock_timeout_s, notify):
         folder = Folder(settings)  # as it is now that no one else writes
-        base, repair, reason = _base(index_dir, rebuild, rebuild_note)
+        base, repair, reason = _base(settings, rebuild, rebuild_note)
         adopted = check_docs_folder(base, folder, index_dir) if base is not None else None
         notes = [n for n in (repair, adopted) if n]
         todo = plan(base, folder, wanted, reason)
@@ -249,23 +262,24 @@ def _graph_record(graph: Path | None) -> dict | None:
     return {"file": graph.name, "sha256": disk.sha256(graph)}
 
 
-def _base(index_dir: Path, rebuild: bool, format_note: str | None) -> tuple[Store | None, str | None, str | None]:
+def _base(settings: Settings, rebuild: bool, format_note: str | None) -> tuple[Store | None, str | None, str | None]:
     """With the lock held: the index to build on, a note when that is a repair, and why everything
     is rebuilt (if it is). The base is the live index or, when that is damaged, the newest intact
     earlier generation; a repaired index is saved even when no file changed."""
+    index_dir = settings.index_dir
     if rebuild:
         return None, None, "rebuild requested"
     try:
-        return disk.load(index_dir), None, None
+        return disk.load(index_dir, settings), None, None
     except disk.OtherFormat as err:
-        return None, None, format_note or f"the index format changed from {err.found}; rebuilt the index"
+        return None, None, format_note or f"{err.note}; rebuilt the index"
     except IndexDamaged as err:
         damage = err
     for generation in disk.generations(index_dir):
         if generation == damage.generation:
             continue
         try:
-            earlier = disk.load_generation(index_dir, generation)
+            earlier = disk.load_generation(index_dir, generation, settings)
         except (IndexDamaged, disk.OtherFormat):
             continue
         note = (
@@ -330,9 +344,10 @@ def _apply(
     each article read, chunked and embedded in turn, a batch of chunks at a time."""
     store = todo.base
     if store is None:
-        store = Store.empty(embedder.dimension)
+        store = store_class(settings).empty(embedder.dimension, settings)
+    store.manifest["shape"] = todo.shape
+    store.remove((*todo.removed, *todo.fresh))
     for source in (*todo.removed, *todo.fresh):
-        store.delete(store.chunk_ids_of(source))
         store.files.pop(source, None)
     started = time.perf_counter()
     pending: list[Chunk] = []
@@ -342,7 +357,7 @@ def _apply(
         nonlocal embedded
         if pending:
             texts = [embed_text(c) for c in pending]
-            store.upsert(list(pending), embedder.encode_documents(texts), texts)
+            store.put(list(pending), embedder.encode_documents(texts), texts)
             embedded += len(pending)
             pending.clear()
 

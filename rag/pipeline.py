@@ -28,10 +28,9 @@ from rag.ingest import Progress, UpdateReport, update
 from rag.records import Answer, Hit, Passage
 from rag.retrieve import label, search
 from rag.settings import MAX_QUESTION_CHARS, Settings
-from rag.store import Store
+from rag.store import Dates, Store
 
 Reranker = Callable[[str, list[Hit]], list[Hit]]
-Dates = tuple[str | None, str | None]  # since, until: ISO dates, either end open
 
 
 class Answerer(Protocol):
@@ -110,6 +109,8 @@ class Pipeline:
 
     @property
     def term_stats(self):
+        """The BM25 document frequencies the llama.cpp answerer weighs words by; None when the store
+        does not expose them (Milvus)."""
         return self.store.term_stats
 
     def refresh(
@@ -130,7 +131,7 @@ class Pipeline:
         """The note that no indexed article states a date within `dates` (default: the settings'
         range), or None when one does or no range is set. Such a range leaves nothing to search."""
         since, until = self._range(dates)
-        if not (since or until) or self.store.dated_between(since, until):
+        if not (since or until) or self.store.dates_any((since, until)):
             return None
         return f"no indexed article states a date from {since or 'any day'} to {until or 'today'}"
 
@@ -175,8 +176,7 @@ class Pipeline:
         clock = time.perf_counter()
         store = self.store
         since, until = self._range(dates)
-        among = store.dated_between(since, until) if since or until else None
-        hits = search(question, store, self.embedder, self.settings, among)
+        hits = search(question, store, self.embedder, self.settings, (since, until) if since or until else None)
         hits = fold_copies(hits, store)
         timings["search"] = _since(clock)
         if self.reranker is not None:

@@ -74,9 +74,7 @@ class Hit:
 
     chunk: Chunk
     score: float
-    fused_score: float  # reciprocal rank fusion of the two rankings below
-    dense_rank: int | None  # 1-based rank by meaning, None when outside that ranking's depth
-    lexical_rank: int | None  # 1-based BM25 rank, None likewise
+    fused_score: float  # the store's reciprocal rank fusion of its ranking by meaning and by words
     evidence: tuple[Evidence, ...] = ()  # the chunk's sentences a reranker read, best first
 
     @property

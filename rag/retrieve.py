@@ -1,8 +1,8 @@
 """Question → `Hit`s (dense and BM25 candidates, fused), and `label(hits, k)` → `Passage`s [1]..[k].
 
-`search` asks the store for `settings.candidates` chunks by meaning and as many by words, and fuses
-the two rankings by reciprocal rank fusion: a chunk's fused score is the sum over the rankings it is
-in of 1 / (rrf_k + rank). Every hit keeps both ranks. `label` is the one place where the closed set
+`search` embeds the question and asks the store for `settings.candidates` chunks by meaning and as
+many by words, fused by reciprocal rank fusion: a chunk's fused score is the sum over the rankings it
+is in of 1 / (rrf_k + rank). The store fuses (FAISS in this process, Milvus in the server). `label` is the one place where the closed set
 of citation labels is made: in hit order, chunks of one article that overlap (they share sentences
 by construction) merge into one passage at the better hit's place, and the first k distinct
 passages get the labels 1..k. Neither reranks nor decides whether to answer.
@@ -15,40 +15,17 @@ from collections.abc import Callable, Sequence
 from rag.embedding import Embedder
 from rag.records import Chunk, Evidence, Hit, Passage
 from rag.settings import Settings
-from rag.store import Store
+from rag.store import Dates, Store
 
 
 def search(
-    question: str, store: Store, embedder: Embedder, settings: Settings, among: set[str] | None = None
+    question: str, store: Store, embedder: Embedder, settings: Settings, dates: Dates | None = None
 ) -> list[Hit]:
-    """The fused candidates for `question`, best first (ties by chunk id); only chunks in `among`
-    (a date range's) when it is given."""
-    depth = settings.candidates
-    dense = [chunk_id for chunk_id, _ in store.search_dense(embedder.encode_query(question), depth, among)]
-    lexical = [chunk_id for chunk_id, _ in store.search_lexical(question, depth, among)]
-    fused = reciprocal_rank_fusion([dense, lexical], settings.rrf_k)
-    dense_rank = {c: r for r, c in enumerate(dense, start=1)}
-    lexical_rank = {c: r for r, c in enumerate(lexical, start=1)}
-    ranked = sorted(fused, key=lambda c: (-fused[c], c))
-    return [
-        Hit(
-            chunk=store.get(c),
-            score=fused[c],
-            fused_score=fused[c],
-            dense_rank=dense_rank.get(c),
-            lexical_rank=lexical_rank.get(c),
-        )
-        for c in ranked
-    ]
-
-
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
-    """Sum over rankings of 1 / (k + rank), rank counting from 1."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
-    return fused
+    """The fused candidates for `question`, best first (ties by chunk id); only chunks of articles
+    dated within `dates` when it is given (see `rag.store.Store.search`)."""
+    vector = embedder.encode_query(question)
+    found = store.search(vector, question, settings.candidates, settings.rrf_k, dates)
+    return [Hit(chunk=chunk, score=score, fused_score=score) for chunk, score in found]
 
 
 def label(

@@ -28,6 +28,13 @@ class Settings:
     index_dir: Path = Path("index")
     # Article files larger than this are skipped by the indexer and refused as uploads.
     max_file_mb: float = 5.0
+    # Where chunks, vectors and words are kept and searched: "faiss" (files in index_dir) or
+    # "milvus" (a Milvus collection: a Milvus Lite file, or a server or cluster at http(s)://host:port).
+    store: str = "faiss"
+    # Milvus address; empty means the Milvus Lite file index_dir/milvus.db. A path ending in .db is
+    # Milvus Lite; http://host:19530 a server. The token (user:password or an API key) is never recorded.
+    milvus_uri: str = ""
+    milvus_token: str = ""
     # A second process that wants to save the index waits this long for the first to finish.
     lock_timeout_s: float = 600.0
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
@@ -94,7 +101,14 @@ class Settings:
         settings.check()
         return settings
 
+    @property
+    def milvus_address(self) -> str:
+        """The Milvus URI in use: `milvus_uri`, or the Milvus Lite file in the index folder."""
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
+
     def check(self) -> None:
+        if self.store not in ("faiss", "milvus"):
+            raise RagError(f"store must be faiss or milvus, got {self.store!r}.")
         if self.embedding_backend not in ("auto", "torch"):
             raise RagError(f"embedding_backend must be auto or torch, got {self.embedding_backend!r}.")
         if self.k < 1:

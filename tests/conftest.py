@@ -37,3 +37,11 @@ def seed_pipeline(tmp_path_factory: pytest.TempPathFactory):
     pipeline = Pipeline(Settings.from_env(env={}, docs_dir=folder, index_dir=root / "index"))
     pipeline.refresh()
     return pipeline
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def each_store(request, monkeypatch) -> str:
+    """Runs a test once per store backend (Milvus: a Milvus Lite file in the index folder), chosen
+    the way a user chooses it: RAG_STORE."""
+    monkeypatch.setenv("RAG_STORE", request.param)
+    return request.param

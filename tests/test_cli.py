@@ -25,10 +25,11 @@ def run(*args: str | bytes, cwd: Path = REPO) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def index_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+@pytest.fixture(scope="module", params=["faiss", "milvus"])
+def index_args(request, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The seed articles' index, once per store backend (Milvus: a Milvus Lite file beside it)."""
     root = tmp_path_factory.mktemp("cli")
-    return ["--docs", str(REPO / "seeds"), "--index-dir", str(root / "index")]
+    return ["--docs", str(REPO / "seeds"), "--index-dir", str(root / "index"), "--store", request.param]
 
 
 def ask_json(capsys, index_args: list[str], question: str) -> dict:

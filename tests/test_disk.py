@@ -17,7 +17,7 @@ from rag.bm25 import Bm25
 from rag.embedding import Embedder
 from rag.errors import RagError
 from rag.settings import Settings
-from rag.store import faiss_id
+from rag.store.faiss_bm25 import faiss_id
 
 
 class CountingEmbedder(Embedder):

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from stores import held_ids, load_index
 
 from rag import disk
 from rag.ask import main as ask_main
@@ -50,24 +51,25 @@ def bbc(tmp_path: Path) -> Path:
 # --- the docs folder an index belongs to ----------------------------------------------------------
 
 
+@pytest.mark.usefixtures("each_store")
 def test_a_command_naming_another_folder_refuses_and_removes_nothing(bbc, docs, tmp_path, capsys) -> None:
     index = tmp_path / "bbc_index"
     assert run(index_main, capsys, "--docs", bbc, "--index-dir", index)[0] == 0
-    before, files = pointer(index), set(disk.load(index).files)
+    before, files = pointer(index), set(load_index(index).files)
 
     code, out, err = run(ask_main, capsys, "--docs", docs, "--index-dir", index, QUESTION)
     assert code == 1 and out == ""
     [line] = err.splitlines()
     assert line.startswith("error: ") and str(bbc.resolve()) in line and str(docs.resolve()) in line
     assert f"--docs {bbc.resolve()}" in line and "--rebuild" in line
-    assert pointer(index) == before and set(disk.load(index).files) == files == {"harbour.txt", "mayor.txt"}
+    assert pointer(index) == before and set(load_index(index).files) == files == {"harbour.txt", "mayor.txt"}
     assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 1  # rag.index refuses alike
 
     # The two ways out: name the index's folder, or rebuild from the other one.
     code, out, _ = run(ask_main, capsys, "--docs", bbc, "--index-dir", index, "Who is the mayor of Quillan?")
     assert code == 0 and "Bo Renn" in out
     code, out, _ = run(ask_main, capsys, "--docs", docs, "--index-dir", index, "--rebuild", QUESTION)
-    assert code == 0 and "Medinsky" in out and set(disk.load(index).files) == {SEED.name}
+    assert code == 0 and "Medinsky" in out and set(load_index(index).files) == {SEED.name}
 
 
 def strip_docs_dir(index: Path) -> None:
@@ -76,6 +78,7 @@ def strip_docs_dir(index: Path) -> None:
     manifest.write_text(json.dumps({k: v for k, v in json.loads(manifest.read_text()).items() if k != "docs_dir"}))
 
 
+@pytest.mark.usefixtures("each_store")
 def test_an_older_index_adopts_a_folder_holding_all_its_files_and_refuses_any_other(bbc, docs, tmp_path, capsys):
     index = tmp_path / "index"
     assert run(index_main, capsys, "--docs", bbc, "--index-dir", index)[0] == 0
@@ -92,9 +95,10 @@ def test_an_older_index_adopts_a_folder_holding_all_its_files_and_refuses_any_ot
     (copy / "extra.txt").write_text(article("Ferry", "A ferry ran aground near Split on Sunday."))
     code, out, err = run(ask_main, capsys, "--docs", copy, "--index-dir", index, "Where did the ferry run aground?")
     assert code == 0 and "Split" in out and "error" not in err
-    assert disk.load(index).docs_dir == copy.resolve()  # recorded with the save that added extra.txt
+    assert load_index(index).docs_dir == copy.resolve()  # recorded with the save that added extra.txt
 
 
+@pytest.mark.usefixtures("each_store")
 def test_an_index_whose_folder_was_moved_follows_it(bbc, tmp_path, capsys) -> None:
     index = tmp_path / "index"
     assert run(index_main, capsys, "--docs", bbc, "--index-dir", index)[0] == 0
@@ -102,7 +106,7 @@ def test_an_index_whose_folder_was_moved_follows_it(bbc, tmp_path, capsys) -> No
     code, out, err = run(ask_main, capsys, "--docs", moved, "--index-dir", index, "Who is the mayor of Quillan?")
     assert code == 0 and "Bo Renn" in out
     assert "which is gone; it now follows" in err and "re-embedded" not in err
-    assert disk.load(index).docs_dir == moved.resolve()  # recorded: the next command says nothing
+    assert load_index(index).docs_dir == moved.resolve()  # recorded: the next command says nothing
     code, _, err = run(ask_main, capsys, "--docs", moved, "--index-dir", index, "Who is the mayor of Quillan?")
     assert code == 0 and err == ""
 
@@ -129,7 +133,7 @@ def test_rag_index_repairs_a_damaged_index_and_rag_ask_never_answers_from_one(do
         ask_main, capsys, "--docs", docs, "--index-dir", index, "When did the harbour in Gdańsk reopen?"
     )
     assert code == 0 and "Tuesday" in out and "was damaged (" in err
-    assert disk.load(index).chunks  # loads cleanly again
+    assert load_index(index).chunks  # loads cleanly again
 
 
 # --- index folders that cannot be written ---------------------------------------------------------
@@ -246,6 +250,7 @@ def test_an_index_that_cannot_be_written_is_refused_before_embedding(unwritable,
 # --- one size limit for article files -------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("each_store")
 def test_a_file_over_the_size_limit_is_skipped_with_a_warning(docs, tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("RAG_MAX_FILE_MB", "0.05")
     sentence = "The harbour of Quillan logged another quiet day without ships. "
@@ -253,12 +258,13 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_warning(docs, tmp_path, ca
     code, out, err = run(index_main, capsys, "--docs", docs, "--index-dir", tmp_path / "index")
     assert code == 0 and "Indexed 1 files" in out
     assert "warning: skipped dump.txt: dump.txt is 0.1 MB; the limit is 0.05 MB per article file" in err
-    assert set(disk.load(tmp_path / "index").files) == {SEED.name}
+    assert set(load_index(tmp_path / "index").files) == {SEED.name}
 
 
 # --- what shaped the index ------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("each_store")
 @pytest.mark.parametrize(
     ("env", "note"),
     [
@@ -272,15 +278,15 @@ def test_a_changed_chunking_setting_rebuilds_the_whole_index_with_one_line(
     index = tmp_path / "index"
     (docs / "harbour.txt").write_text(article("Harbour reopens", "The harbour in Gdańsk reopened on Monday."))
     assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 0
-    before = disk.load(index)
+    before = held_ids(load_index(index))  # Milvus changes in place: keep the ids, not the store
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     code, out, err = run(index_main, capsys, "--docs", docs, "--index-dir", index)
     assert code == 0 and err.splitlines()[0] == note
-    after = disk.load(index)
+    after = load_index(index)
     assert after.manifest["shape"]["chunk_words"] == int(env.get("RAG_CHUNK_WORDS", 160))
     assert "(2 files re-embedded, 0 removed)" in out  # both files, not only changed ones
-    assert set(after.chunks) != set(before.chunks)  # every chunk cut again with the new size
+    assert held_ids(after) != before  # every chunk cut again with the new size
 
 
 def test_an_index_of_an_older_format_is_rebuilt_with_one_line(docs, tmp_path, capsys) -> None:
@@ -291,21 +297,25 @@ def test_an_index_of_an_older_format_is_rebuilt_with_one_line(docs, tmp_path, ca
     code, out, err = run(index_main, capsys, "--docs", docs, "--index-dir", index)
     assert code == 0
     assert err.splitlines()[0] == "note: the index format changed from 3 to 4: rebuilding the index."
-    assert disk.load(index).manifest["format"] == disk.FORMAT_VERSION
+    assert load_index(index).manifest["format"] == disk.FORMAT_VERSION
 
 
-def test_the_manifest_records_everything_that_shaped_the_index(docs, tmp_path, capsys) -> None:
+def test_the_manifest_records_everything_that_shaped_the_index(docs, tmp_path, capsys, each_store) -> None:
     index = tmp_path / "index"
     assert run(index_main, capsys, "--docs", docs, "--index-dir", index)[0] == 0
-    manifest = disk.load(index).manifest
+    manifest = load_index(index).manifest
     assert manifest["shape"] == {
         "chunk_words": 160,
         "chunk_overlap_words": 40,
         "embed_text": "title\\ntext",
         "embedding_model": "all-MiniLM-L6-v2",
         "model_files": manifest["shape"]["model_files"],
-        "backend": "faiss-flat-ip",
         "precision": "float32",
+        **(
+            {"backend": "faiss-flat-ip"}
+            if each_store == "faiss"
+            else {"backend": "milvus", "milvus_uri": str(index / "milvus.db")}
+        ),
     }
     assert len(manifest["shape"]["model_files"]) == 16
     assert manifest["format"] == disk.FORMAT_VERSION and manifest["dimension"] == 384

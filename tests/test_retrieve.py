@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from rag.articles import read_article
 from rag.chunking import chunk_article
 from rag.records import Chunk, Evidence, Hit
-from rag.retrieve import label, reciprocal_rank_fusion
+from rag.retrieve import label
+from rag.store.faiss_bm25 import reciprocal_rank_fusion
 
 TEXT = "Headline\n\nOne two. Three four. Five six. Seven eight. Nine ten.\n"
 
@@ -19,7 +20,7 @@ def chunk(doc: str, start: int, end: int, text: str = TEXT) -> Chunk:
 
 
 def hit(c: Chunk, score: float = 1.0, evidence: tuple[Evidence, ...] = ()) -> Hit:
-    return Hit(c, score, score, None, None, evidence)
+    return Hit(c, score, score, evidence)
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--docs", type=Path, dest="docs_dir", help="articles folder (default seeds/, env RAG_DOCS_DIR)")
     p.add_argument("--index-dir", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
+    p.add_argument(
+        "--store", choices=("faiss", "milvus"), help="where chunks are kept and searched (default faiss, env RAG_STORE)"
+    )
     p.add_argument("--k", type=int, help="passages to retrieve (default 5, env RAG_K)")
     p.add_argument("--rebuild", action="store_true", help="re-embed every file before serving")
     p.add_argument("--share", action="store_true", help="also make a public gradio.live link (off by default)")
@@ -42,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(
             docs_dir=args.docs_dir,
             index_dir=args.index_dir,
+            store=args.store,
             k=args.k,
             model_path=args.model_path,
             models_dir=args.models_dir,
