@@ -56,6 +56,7 @@ _DATES = [
     re.compile(r"\b(?P<a>\d{1,2})([/.-])(?P<b>\d{1,2})\2(?P<year>\d{4})\b"),  # 15/05/2025, 05/15/2025
 ]
 _COMPACT = re.compile(r"\s*(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})(?:$|T)")  # 20250515 in meta tags
+_ISO_VALUE = re.compile(r"\s*(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:$|T)")  # 2025-05-15T10:32:00Z
 # "ISTANBUL, May 15 (Reuters) -": a place in capitals at the start of a line, then the day.
 _DATELINE = re.compile(
     rf"(?P<place>[A-Z][A-Z.'’ -]*[A-Z](?:,\s+[A-Z][\w.'’ -]*?)?),\s+(?i:{_MONTH})\s+{_DAY}(?:,\s+(?P<year>\d{{4}}))?"
@@ -134,6 +135,9 @@ def parse_date(phrase: str) -> str | None:
     compact = _COMPACT.match(phrase)
     if compact:
         return _iso(compact["year"], compact["month"], compact["day"])
+    iso = _ISO_VALUE.match(phrase)  # the usual machine value, read without trying every pattern
+    if iso and (day := _iso(iso["year"], iso["month"], iso["day"])):
+        return day
     found = _find_dates(phrase)
     return found[0][2] if found else None
 

@@ -1,15 +1,15 @@
-"""What an HTML page says about itself in its markup: meta tags, JSON-LD objects, `<time>` elements
-and the text of author links, as the raw strings the page holds.
+"""What an HTML page says about itself in its markup: meta tags, JSON-LD objects, `<time>` elements,
+the text of author links and the page's own address, as the raw strings the page holds.
 
-It reads and does not interpret: which tag means "published" and how a date value reads belong to
-`rag.dates`. It does not render the page's text (that is `rag.articles.html_to_text`), does not
-resolve links, and fetches nothing.
+It reads and barely interprets: which tag means "published" and how a date value reads belong to
+`rag.dates`; `page_url` only picks the canonical link over `og:url`. It does not render the page's
+text (that is `rag.formats.html.html_to_text`), does not resolve relative links, and fetches nothing.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 MAX_JSON_DEPTH = 6  # JSON-LD nests an article in @graph or mainEntity; deeper objects are not the page's
@@ -30,6 +30,7 @@ class PageMeta:
     json_ld: tuple[dict, ...]  # every object in the JSON-LD blocks, nested ones included, in page order
     times: tuple[TimeTag, ...]
     author_texts: tuple[str, ...]  # text of `rel="author"` / `itemprop="author"` elements, whitespace folded
+    links: dict[str, str] = field(default_factory=dict)  # `<link rel=… href=…>`: each rel (lower-cased) → first href
 
 
 def read_page_meta(html: str) -> PageMeta:
@@ -42,7 +43,17 @@ def read_page_meta(html: str) -> PageMeta:
         json_ld=tuple(_json_objects(reader.json_ld)),
         times=tuple(reader.times),
         author_texts=tuple(reader.author_texts),
+        links=reader.links,
     )
+
+
+def page_url(page: PageMeta) -> str | None:
+    """The page's own address as its markup states it: `<link rel="canonical">`, else `og:url`.
+    Only an absolute http(s) address counts; a relative one cannot be resolved without fetching."""
+    for value in (page.links.get("canonical"), page.meta.get("og:url")):
+        if value and value.lower().startswith(("http://", "https://")) and not any(c.isspace() for c in value):
+            return value
+    return None
 
 
 class _Reader(HTMLParser):
@@ -52,6 +63,7 @@ class _Reader(HTMLParser):
         self.json_ld: list[str] = []
         self.times: list[TimeTag] = []
         self.author_texts: list[str] = []
+        self.links: dict[str, str] = {}
         self._in_article = 0
         self._script: list[str] | None = None
         # The author element being read: its text so far, its tag, how many same-named tags are open in it.
@@ -67,6 +79,9 @@ class _Reader(HTMLParser):
             if key and a.get("content"):
                 self.meta.setdefault(key, a["content"])
             return
+        if tag == "link" and a.get("href"):
+            for rel in a.get("rel", "").lower().split():
+                self.links.setdefault(rel, a["href"])
         if tag == "script" and a.get("type", "").lower() == "application/ld+json":
             self._script = []
         elif tag == "article":

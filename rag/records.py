@@ -21,20 +21,22 @@ def content_id(*parts: object) -> str:
 
 @dataclass(frozen=True)
 class Article:
-    """One source file, decoded.
+    """One source file, decoded, or one item of a feed or archive export.
 
-    `text` is the file's decoded text (for HTML, the text the markup reduces to). `body` lists the
-    spans of `text` that are article content: the headline and page furniture are outside them.
+    `text` is the file's decoded text (for HTML, PDF and Word, the text extracted from it; for an
+    item, its headline and text). `body` lists the spans of `text` that are article content: the
+    headline and page furniture are outside them.
     """
 
     doc_id: str
-    source: str  # path relative to the docs folder, with forward slashes
+    source: str  # path relative to the docs folder, with forward slashes; an item's is "path#key"
     title: str
     text: str
     body: tuple[tuple[int, int], ...]
-    file_hash: str  # SHA-256 of the file's bytes; decides whether the file changed
+    file_hash: str  # SHA-256 of the file's bytes (an item's: of its own content); decides whether it changed
     published: str | None = None  # ISO date (yyyy-mm-dd) the file states, if it states one
     author: str | None = None
+    url: str | None = None  # the address the file or item states for itself (canonical link, feed link)
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ def test_html_is_reduced_to_its_text() -> None:
 
 
 def test_folder_lists_only_article_files(tmp_path: Path) -> None:
-    for name in ["a.txt", "b.md", "c.html", "d.pdf", ".hidden.txt", "sub/e.txt"]:
+    for name in ["a.txt", "b.md", "c.html", "d.json", "not_a_feed.xml", ".hidden.txt", "sub/e.txt"]:
         path = tmp_path / name
         path.parent.mkdir(exist_ok=True)
         path.write_text("Title\n\nSome text here.\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.html_meta import TimeTag, read_page_meta
+from rag.html_meta import TimeTag, page_url, read_page_meta
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,24 @@ def test_time_tags_know_pubdate_and_whether_they_are_in_the_article() -> None:
 )
 def test_author_elements_give_their_whole_text(html: str, texts: tuple[str, ...]) -> None:
     assert read_page_meta(html).author_texts == texts
+
+
+@pytest.mark.parametrize(
+    ("html", "url"),
+    [
+        (
+            '<link rel="canonical" href="https://a.example/story"><meta property="og:url" content="https://b.example/x">',
+            "https://a.example/story",
+        ),
+        ('<meta property="og:url" content="https://b.example/x">', "https://b.example/x"),
+        (
+            '<link rel="canonical" href="/story"><meta property="og:url" content="http://b.example/x">',
+            "http://b.example/x",
+        ),
+        ('<link rel="stylesheet" href="https://a.example/s.css">', None),
+        ('<link rel="canonical" href="javascript:alert(1)">', None),
+        ("<p>no address</p>", None),
+    ],
+)
+def test_page_url_is_the_canonical_link_else_og_url_and_only_absolute(html: str, url: str | None) -> None:
+    assert page_url(read_page_meta(html)) == url

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from format_files import JSONL_ROWS, RSS, single_column_pdf, two_column_pdf, word_document
 
 from rag.articles import MB
 from rag.errors import RagError
@@ -40,10 +41,17 @@ def test_sanitise_name(name, expected):
     assert sanitise_name(name) == expected
 
 
-@pytest.mark.parametrize("name", ["report.pdf", "notes", "page.htm", "archive.txt.zip", "../secret"])
+@pytest.mark.parametrize("name", ["notes", "archive.txt.zip", "../secret", "slides.pptx", "data.json", "old.doc"])
 def test_sanitise_name_refuses_other_extensions(name):
-    with pytest.raises(RagError, match=r"upload \.txt, \.md or \.html"):
+    with pytest.raises(RagError, match=r"upload \.txt, \.md, \.html, .*\.pdf, \.docx, .* or \.csv files only\.$"):
         sanitise_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["report.PDF", "page.htm", "memo.docx", "wire.rss", "feed.atom", "news.xml", "a.jsonl", "b.csv"]
+)
+def test_sanitise_name_accepts_every_format_of_the_table(name):
+    assert sanitise_name(name) == name.lower()
 
 
 def test_save_upload_writes_inside_the_docs_folder(tmp_path):
@@ -107,6 +115,7 @@ def test_upload_is_answerable_at_once_and_delete_removes_it(tmp_path):
         ("", "is not a file in"),
         ("missing.txt", "is no longer in"),
         ("notes.json", "is not an article file"),
+        ("wire.rss#hg-001", r"is one item of wire\.rss; delete wire\.rss to remove all its items"),
     ],
 )
 def test_delete_refuses_what_is_not_an_article_of_the_folder(tmp_path, source, message):
@@ -117,3 +126,27 @@ def test_delete_refuses_what_is_not_an_article_of_the_folder(tmp_path, source, m
     with pytest.raises(RagError, match=message):
         delete_article(docs, source)
     assert (tmp_path / "outside.txt").exists() and (docs / "notes.json").exists()
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("memo.docx", word_document(), None),
+        ("paper.pdf", two_column_pdf(), None),
+        ("wire.rss", RSS.encode(), None),
+        ("news.xml", RSS.encode(), None),
+        ("archive.jsonl", ("\n".join(JSONL_ROWS) + "\n").encode(), None),
+        ("scan.pdf", single_column_pdf([], drawing=True), r"^scan\.pdf has no text layer"),
+        ("sitemap.xml", b"<urlset><url/></urlset>", r"^sitemap\.xml is not an RSS 2\.0 or Atom feed"),
+        ("bad.jsonl", b"not json\n", r"^bad\.jsonl holds no readable article \(bad\.jsonl line 1: not valid JSON"),
+        ("old.docx", b"\xd0\xcf\x11\xe0 not a zip", r"^old\.docx is not a readable Word \.docx file"),
+    ],
+)
+def test_save_upload_reads_every_format_before_keeping_it(tmp_path, name, data, message):
+    if message is None:
+        assert save_upload(tmp_path, name, data, LIMIT).read_bytes() == data
+        delete_article(tmp_path, name)
+    else:
+        with pytest.raises(RagError, match=message):
+            save_upload(tmp_path, name, data, LIMIT)
+    assert not list(tmp_path.iterdir())  # nothing kept, no partial file left behind

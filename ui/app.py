@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.errors import RagError
+from rag.formats import file_of, spell_extensions
 from rag.library import UPLOAD_EXTENSIONS, delete_article, list_articles, save_upload
 from rag.settings import Settings
 from ui.page import CSS, PAGE_JS
@@ -67,7 +68,7 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
             rows = [(r.title, r.source, r.chunks) for r in list_articles(shared.pipeline.store)]
         except RagError as err:
             rows, status = [], f"⚠ {err}"
-        files = [source for _, source, _ in rows]
+        files = list(dict.fromkeys(file_of(source) for _, source, _ in rows))  # a feed's items: its one file
         return _markdown(status), articles_html(rows), gr.update(choices=files, value=None)
 
     def page_state():
@@ -165,7 +166,7 @@ def build_app(settings: Settings, shared: Shared | None = None, upload_dir: Path
                         )
                 with gr.Accordion("Articles", open=True, elem_id="articles"):
                     upload = gr.File(
-                        label=f"Add articles (.txt, .md, .html; up to {settings.max_file_mb:g} MB each)",
+                        label=f"Add articles ({spell_extensions(globs=False)}; up to {settings.max_file_mb:g} MB each)",
                         file_count="multiple",
                         file_types=list(UPLOAD_EXTENSIONS),
                         type="filepath",
