@@ -183,9 +183,9 @@ def news_corpus(squad: Path, folder: Path) -> Path:
 def newsroom(news: Path, root: Path, questions: list[str], log: Callable[[str], None]) -> dict:
     """Index build in children (ONNX and torch paths) beside raw encoding; loads and edits after."""
     from rag.articles import read_folder
+    from rag.changes import embed_text
     from rag.chunking import chunk_article
     from rag.embedding import load_model, resolve_model
-    from rag.ingest import embed_text
 
     settings = Settings.from_env(docs_dir=news, index_dir=root / "news-index")
     articles = read_folder(news).articles

@@ -160,6 +160,8 @@ def format_answer(answer: Answer, streamed: str | None = None) -> str:
             lines.append(f"    “{printable(' '.join(c.quote.split()))}”")
             if c.n in passages and passages[c.n].also_in:
                 lines.append(f"    also in: {', '.join(printable(s) for s in passages[c.n].also_in)}")
+            if c.n in passages and passages[c.n].url:
+                lines.append(f"    link: {printable(passages[c.n].url)}")
     return "\n".join(lines).strip("\n")
 
 

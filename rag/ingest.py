@@ -1,10 +1,11 @@
 """`update(settings)` → (Store, UpdateReport): bring the saved index up to date with the docs folder.
 
 The ingest step reads, chunks and embeds; the `Store` only holds what it is given. Only files whose
-bytes changed since the last save are read, chunked and embedded, one article at a time, their
-chunks embedded in batches and upserted; files deleted from the folder have their chunks deleted.
-Files over `settings.max_file_mb`, binary and empty files are skipped with a reason. When nothing
-changed, the index is loaded and nothing is locked or written.
+bytes changed since the last save are read, chunked and embedded, one article at a time (a feed's or
+an export's items one by one, and only the new and changed ones: `rag.changes`), their chunks
+embedded in batches and put; files deleted from the folder have their chunks removed. Files over
+`settings.max_file_mb` (for feeds and exports: items), binary, scanned and empty files are skipped
+with a reason. When nothing changed, the index is loaded and nothing is locked or written.
 
 The manifest records everything that shapes the index (`shape`): chunk size and overlap, the recipe
 of the embedded text, the embedding model and its files, the store's backend and precision, and
@@ -24,33 +25,20 @@ It does not watch the docs folder.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag import disk
-from rag.articles import check_size, file_hash, list_files, read_article, source_name
-from rag.chunking import chunk_article
-from rag.duplicates import sign
+from rag.changes import EMBED_RECIPE, Plan, Progress, apply, plan
 from rag.embedding import Embedder, export_graph, model_fingerprint
 from rag.errors import IndexDamaged, RagError
-from rag.fold import body_text, mark_copies
+from rag.folder import Folder
+from rag.formats import file_of
 from rag.lock import writer_lock
-from rag.records import Article, Chunk
 from rag.settings import Settings
 from rag.store import Store, store_class
-
-#: What is embedded and BM25-indexed for a chunk, recorded in the manifest.
-EMBED_RECIPE = "title\\ntext"
-#: Chunks embedded and upserted together.
-EMBED_BATCH = 256
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What gets embedded and BM25-indexed for a chunk: its article's title, then its text."""
-    return f"{chunk.title}\n{chunk.text}"
 
 
 def shape(settings: Settings) -> dict:
@@ -74,39 +62,11 @@ def store_shape(settings: Settings) -> dict:
     return shaped
 
 
-def shape_change(old: dict, new: dict) -> str | None:
-    """One line saying what differs between two shapes, or None when they agree."""
-    said = {
-        "chunk_words": "chunk size changed from {} to {} words",
-        "chunk_overlap_words": "chunk overlap changed from {} to {} words",
-        "embed_text": "the embedded text changed from {!r} to {!r}",
-        "embedding_model": "the embedding model changed from {} to {}",
-        "model_files": "the embedding model's files changed ({} to {})",
-        "backend": "the vector store changed from {} to {}",
-        "precision": "the vectors' precision changed from {} to {}",
-        "milvus_uri": "the Milvus address changed from {} to {}",
-    }
-    for key, sentence in said.items():
-        if old.get(key) != new.get(key):
-            return sentence.format(old.get(key), new.get(key))
-    return None
-
-
-@dataclass(frozen=True)
-class Progress:
-    """How far an update has come: for progress bars and log lines."""
-
-    files_done: int
-    files_total: int
-    chunks_done: int
-    seconds: float
-
-
 @dataclass(frozen=True)
 class UpdateReport:
-    files: int
+    files: int  # article files (a feed or an export is one)
     chunks: int
-    embedded_files: int  # files whose chunks were (re-)embedded
+    embedded_files: int  # articles whose chunks were (re-)embedded (a file's, or an item's of a feed)
     embedded_chunks: int
     removed_files: int
     seconds: float
@@ -114,6 +74,7 @@ class UpdateReport:
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason) of files left out
     notes: tuple[str, ...] = ()  # one line each: a repair, a folder adopted, changes not saved
     unsaved: int = 0  # changed or deleted files the index could not take in (read-only folder)
+    articles: int = 0  # articles indexed: one per file, one per item of a feed or an export
 
     @property
     def changed(self) -> bool:
@@ -126,64 +87,16 @@ class UpdateReport:
         return self.notes if asked else (self.rebuilt_because, *self.notes)
 
     def summary(self) -> str:
+        held = (
+            f"{self.files} files"
+            if self.articles in (0, self.files)
+            else f"{self.files} files ({self.articles} articles)"
+        )
         return (
-            f"Indexed {self.files} files, {self.chunks} chunks "
+            f"Indexed {held}, {self.chunks} chunks "
             f"({self.embedded_files} files re-embedded, {self.removed_files} removed) "
             f"in {self.seconds:.1f} s."
         )
-
-
-class Folder:
-    """The docs folder as it is now: each article file's SHA-256 (articles are read when needed)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.docs_dir = settings.docs_dir
-        self.paths = {source_name(p, self.docs_dir): p for p in list_files(self.docs_dir)}
-        self.hashes: dict[str, str] = {}
-        self.skipped: dict[str, str] = {}
-        for source, path in self.paths.items():
-            try:
-                check_size(source, path.stat().st_size, settings.max_file_mb)
-                self.hashes[source] = file_hash(path.read_bytes())
-            except RagError as err:
-                self.skipped[source] = str(err)
-
-    def article(self, source: str) -> Article | None:
-        """The file's article; None (and a reason in `skipped`) when it cannot be read."""
-        try:
-            return read_article(source, self.paths[source].read_bytes())
-        except RagError as err:
-            self.skipped[source] = str(err)
-            return None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What turns `base` (None: nothing) into an index of the folder."""
-
-    base: Store | None
-    kept: dict[str, dict]  # manifest entries of unchanged files, kept with their chunks and vectors
-    fresh: tuple[str, ...]  # new and changed files, to read and embed
-    removed: tuple[str, ...]  # files of `base` the new index will not hold
-    reason: str | None  # why everything is rebuilt, if it is
-    shape: dict = field(default_factory=dict)
-
-    @property
-    def changes(self) -> bool:
-        return bool(self.fresh or self.removed or self.reason)
-
-
-def plan(base: Store | None, folder: Folder, wanted: dict, reason: str | None = None) -> Plan:
-    if base is not None and (change := shape_change(base.manifest.get("shape", {}), wanted)):
-        reason, base = f"{change}; rebuilt the index", None
-    old_files = base.files if base is not None else {}
-    # Articles a crash may have left half-changed in the store are re-embedded (or removed) too.
-    stale = base.stale() if base is not None else set()
-    kept = {s: e for s, e in old_files.items() if folder.hashes.get(s) == e["hash"] and s not in stale}
-    fresh = tuple(s for s in folder.hashes if s not in kept)
-    gone = dict.fromkeys([*old_files, *sorted(stale)])
-    removed = tuple(s for s in gone if s not in kept and s not in folder.hashes)
-    return Plan(base, kept, fresh, removed, reason, wanted)
 
 
 def update(
@@ -238,14 +151,14 @@ def update(
         if not todo.kept and not any(s not in folder.skipped for s in todo.fresh):
             raise RagError(f"No readable articles in {settings.docs_dir}/ (skipped: {', '.join(folder.skipped)}).")
         embedder = embedder or Embedder(settings.embedding_model, settings.embed_batch_size, graph)
-        store, embedded = _apply(todo, folder, settings, embedder, progress)
+        store, embedded, articles = apply(todo, folder, settings, embedder, progress)
         store.manifest.update(
             shape=todo.shape,
             docs_dir=str(here),
             encoder=_graph_record(graph),
         )
         disk.save(store, index_dir, keep=todo.base.generation if todo.base is not None else None)
-    return store, _report(store, todo, embedded, started, folder, notes)
+    return store, _report(store, todo, embedded, started, folder, notes, articles=articles)
 
 
 def _graph_ok(store: Store, index_dir: Path, graph: Path | None = None) -> bool:
@@ -298,7 +211,7 @@ def check_docs_folder(index: Store, folder: Folder, index_dir: Path) -> str | No
     recorded = index.docs_dir
     if recorded == here:
         return None
-    missing = [s for s in index.files if s not in folder.paths]
+    missing = [s for s in index.files if file_of(s) not in folder.paths]
     if recorded is None and not missing:
         return None  # saved before the folder was recorded, and its files are all here: this is the folder
     if recorded is not None and not recorded.exists() and not missing:
@@ -337,66 +250,23 @@ def _read_only(
     return live, _report(live, todo, 0, started, folder, [*notes, note], applied=False)
 
 
-def _apply(
-    todo: Plan, folder: Folder, settings: Settings, embedder: Embedder, progress: Callable[[Progress], None] | None
-) -> tuple[Store, int]:
-    """The base with removed and changed files' chunks deleted and fresh files' chunks upserted,
-    each article read, chunked and embedded in turn, a batch of chunks at a time."""
-    store = todo.base
-    if store is None:
-        store = store_class(settings).empty(embedder.dimension, settings)
-    store.manifest["shape"] = todo.shape
-    store.remove((*todo.removed, *todo.fresh))
-    for source in (*todo.removed, *todo.fresh):
-        store.files.pop(source, None)
-    started = time.perf_counter()
-    pending: list[Chunk] = []
-    embedded = 0
-
-    def flush() -> None:
-        nonlocal embedded
-        if pending:
-            texts = [embed_text(c) for c in pending]
-            store.put(list(pending), embedder.encode_documents(texts), texts)
-            embedded += len(pending)
-            pending.clear()
-
-    for done, source in enumerate(todo.fresh, start=1):
-        article = folder.article(source) if source not in folder.skipped else None
-        if article is not None:
-            chunks = chunk_article(article, settings.chunk_words, settings.chunk_overlap_words)
-            store.files[source] = {
-                "hash": article.file_hash,
-                "doc_id": article.doc_id,
-                "title": article.title,
-                "chunks": len(chunks),
-                "published": article.published,
-                "author": article.author,
-                "modified": folder.paths[source].stat().st_mtime,
-                "minhash": base64.b64encode(sign(body_text(article)).to_bytes()).decode("ascii"),
-            }
-            pending.extend(chunks)
-            if len(pending) >= EMBED_BATCH:
-                flush()
-        if progress and done < len(todo.fresh):
-            progress(Progress(done, len(todo.fresh), embedded, time.perf_counter() - started))
-    flush()
-    mark_copies(store.files)
-    store.manifest["files"] = dict(sorted(store.files.items()))
-    if progress and todo.fresh:
-        progress(Progress(len(todo.fresh), len(todo.fresh), embedded, time.perf_counter() - started))
-    return store, embedded
-
-
 def _report(
-    index: Store, todo: Plan, embedded: int, started: float, folder: Folder, notes: list[str], applied: bool = True
+    index: Store,
+    todo: Plan,
+    embedded: int,
+    started: float,
+    folder: Folder,
+    notes: list[str],
+    applied: bool = True,
+    articles: int = 0,
 ) -> UpdateReport:
-    """What `index` holds and what `todo` changed; with `applied` false, `todo` could not be saved."""
+    """What `index` holds and what `todo` changed (`articles` embedded); with `applied` false,
+    `todo` could not be saved."""
     changes = len(todo.fresh) + len(todo.removed)
     return UpdateReport(
-        files=len(index.files),
+        files=len({file_of(s) for s in index.files}),
         chunks=len(index),
-        embedded_files=len([s for s in todo.fresh if s in index.files]) if applied else 0,
+        embedded_files=articles if applied else 0,
         embedded_chunks=embedded,
         removed_files=len(todo.removed) if applied else 0,
         seconds=time.perf_counter() - started,
@@ -404,4 +274,5 @@ def _report(
         skipped=tuple(folder.skipped.items()),
         notes=tuple(notes),
         unsaved=0 if applied else changes,
+        articles=len(index.files),
     )

@@ -183,7 +183,7 @@ class Pipeline:
             clock = time.perf_counter()
             hits = self.reranker(question, hits)
             timings["rerank"] = _since(clock)
-        return label(hits, k or self.settings.k, store.also_in, store.author)
+        return label(hits, k or self.settings.k, store.also_in, store.author, store.url)
 
     def _range(self, dates: Dates | None) -> Dates:
         return dates if dates is not None else (self.settings.since, self.settings.until)

@@ -101,6 +101,7 @@ class Passage:
     author: str | None = None  # the article's byline, when it states one
     paragraphs: tuple[int, int] = (1, 1)  # first and last body paragraph it covers, from 1
     also_in: tuple[str, ...] = ()  # other files holding the same story (near-duplicate copies)
+    url: str | None = None  # the story's own address (canonical link, feed item link, export url); never fetched
 
 
 @dataclass(frozen=True)

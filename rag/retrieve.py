@@ -33,9 +33,11 @@ def label(
     k: int,
     also_in: Callable[[str], tuple[str, ...]] = lambda source: (),
     author: Callable[[str], str | None] = lambda source: None,
+    url: Callable[[str], str | None] = lambda source: None,
 ) -> tuple[Passage, ...]:
     """The first `k` distinct passages from `hits` in order, overlapping chunks merged, labelled 1..k;
-    `also_in(source)` names the other files holding the same story, `author(source)` the byline.
+    `also_in(source)` names the other files holding the same story, `author(source)` the byline,
+    `url(source)` the story's own address.
 
     A chunk that overlaps a chosen passage of the same article widens that passage instead of
     taking a new label (one that bridges two chosen passages joins them at the first one's place);
@@ -53,7 +55,7 @@ def label(
             groups = [g for g in groups if not any(g is other for other in touched[1:])]
         elif len(groups) < k:
             groups.append([hit])
-    return tuple(_passage(n, group, also_in, author) for n, group in enumerate(groups, start=1))
+    return tuple(_passage(n, group, also_in, author, url) for n, group in enumerate(groups, start=1))
 
 
 def _overlap(a: Chunk, b: Chunk) -> bool:
@@ -61,7 +63,11 @@ def _overlap(a: Chunk, b: Chunk) -> bool:
 
 
 def _passage(
-    n: int, group: list[Hit], also_in: Callable[[str], tuple[str, ...]], author: Callable[[str], str | None]
+    n: int,
+    group: list[Hit],
+    also_in: Callable[[str], tuple[str, ...]],
+    author: Callable[[str], str | None],
+    url: Callable[[str], str | None],
 ) -> Passage:
     """One passage spanning the union of the group's chunks, which overlap and share an article."""
     pieces = sorted((h.chunk for h in group), key=lambda c: c.start)
@@ -90,4 +96,5 @@ def _passage(
         author=author(first.source),
         paragraphs=(pieces[0].paragraphs[0], max(c.paragraphs[1] for c in pieces)),
         also_in=also_in(first.source),
+        url=url(first.source),
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import disk, ingest
+from rag import changes, disk, ingest
 from rag.bm25 import Bm25
 from rag.embedding import Embedder
 from rag.errors import RagError
@@ -65,7 +65,7 @@ def test_only_the_changed_file_is_re_embedded(two_docs: Path, tmp_path: Path) ->
     # Vectors of the unchanged file were kept, not recomputed: still under their chunks' ids.
     reloaded = disk.load(settings.index_dir)
     seed = [c for c in reloaded.chunks.values() if c.source != "harbour.txt"]
-    fresh = Embedder().encode_documents([ingest.embed_text(c) for c in seed])
+    fresh = Embedder().encode_documents([changes.embed_text(c) for c in seed])
     kept = [reloaded.vectors.reconstruct(faiss_id(c.chunk_id)) for c in seed]
     assert (abs(kept - fresh) < 1e-4).all()
 

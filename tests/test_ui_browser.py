@@ -282,6 +282,31 @@ def test_an_uploaded_article_is_counted_listed_and_answerable(page, server, timi
     assert "Mira Tesk" in answer.find_element("css selector", ".answer-text").text
 
 
+def test_an_uploaded_pdf_answers_and_an_export_links_back_to_its_story(page, server, tmp_path):
+    """A PDF and an archive export uploaded together: the PDF answers a question only it answers, and
+    the export's story shows a link that opens its own page in a new tab."""
+    from format_files import two_column_pdf
+
+    pdf = tmp_path / "gazette.pdf"
+    pdf.write_bytes(two_column_pdf())
+    export = tmp_path / "archive.jsonl"
+    story = {"id": "ferry-7", "title": "Ferry aground", "date": "2025-05-07", "url": "https://gazette.example/ferry-7"}
+    export.write_text(json.dumps(story | {"text": "The ferry Saint Brendan ran aground off Quillan on 7 May."}) + "\n")
+    page.find_element("css selector", "#upload input[type=file]").send_keys(f"{pdf}\n{export}")
+    wait(page, 180).until(lambda d: "archive.jsonl" in d.find_element("css selector", "#article-list").text)
+    assert "gazette.pdf" in page.find_element("css selector", "#article-list").text
+
+    answer, _ = ask(page, "When did the council meet to discuss the harbour budget?")
+    assert "Monday" in answer.find_element("css selector", ".answer-text").text
+    assert any("gazette.pdf" in s.text for s in answer.find_elements("css selector", "details.source"))
+
+    answer, _ = ask(page, "Which ferry ran aground off Quillan?")
+    assert "Saint Brendan" in answer.find_element("css selector", ".answer-text").text
+    [link] = [a for a in answer.find_elements("css selector", "a.story-link")][:1]
+    assert link.get_attribute("href") == story["url"] and link.get_attribute("target") == "_blank"
+    assert "noopener" in link.get_attribute("rel")
+
+
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
 def test_a_model_from_the_list_answers_with_markers_that_open_their_sources(page, server, timings):
     """A tiny random-weight GGUF, written into the server's models folder and picked from the list

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rag.records import Citation, Passage
-from ui.render import articles_html, counted, paragraphs_label, people_date, source_html
+from ui.render import articles_html, counted, paragraphs_label, people_date, source_html, story_link
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,26 @@ def test_the_library_table_counts_in_words():
     assert '<p class="article-count">2 articles, 4 chunks</p>' in two and "<td>3 chunks</td>" in two
     assert "Ferry &lt;b&gt;" in two
     assert articles_html([]) == '<p class="no-articles">No articles indexed yet.</p>'
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (None, ""),
+        ("", ""),
+        ("javascript:alert(1)", ""),  # only http(s) addresses become links
+        ("ftp://gazette.example/a", ""),
+        (
+            'https://gazette.example/story?a=1&b="2"',
+            ' <a class="story-link" href="https://gazette.example/story?a=1&amp;b=&quot;2&quot;" target="_blank" '
+            'rel="noopener noreferrer">open the story ↗</a>',
+        ),
+        (
+            "HTTP://Gazette.example/x",
+            ' <a class="story-link" href="HTTP://Gazette.example/x" target="_blank" '
+            'rel="noopener noreferrer">open the story ↗</a>',
+        ),
+    ],
+)
+def test_a_story_link_opens_only_web_addresses_in_a_new_tab(url, shown) -> None:
+    assert story_link(url) == shown

@@ -87,10 +87,21 @@ def source_html(passage: Passage, citations: list[Citation]) -> str:
     summary = (
         f"<summary><b>[{passage.n}]</b> {_text(passage.title)} "
         f'<span class="source-where">— {_text(where)}</span> '
-        f'<span class="source-file">{_text(passage.source)}</span>{also}{label}</summary>'
+        f'<span class="source-file">{_text(passage.source)}</span>{also}{story_link(passage.url)}{label}</summary>'
     )
     body = f'<div class="passage">{highlighted_passage(passage, citations)}</div>'
     return f'<details class="{cls}" data-n="{passage.n}">{summary}{body}</details>'
+
+
+def story_link(url: str | None) -> str:
+    """A link that opens the story's own page in a new tab; "" unless `url` is an http(s) address.
+    Nothing is fetched: the reader's browser opens it when clicked."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return ""
+    return (
+        f' <a class="story-link" href="{html.escape(url, quote=True)}" target="_blank" '
+        'rel="noopener noreferrer">open the story ↗</a>'
+    )
 
 
 # Month names of our own: strftime's %B follows the server's locale.

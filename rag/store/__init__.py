@@ -117,6 +117,8 @@ class Store(Protocol):
 
     def also_in(self, source: str) -> tuple[str, ...]: ...
 
+    def url(self, source: str) -> str | None: ...
+
     def dates_any(self, dates: Dates) -> bool: ...
 
 
@@ -147,6 +149,10 @@ class Catalogue:
     def author(self, source: str) -> str | None:
         """The byline the article in `source` states; None when it states none."""
         return self.files.get(source, {}).get("author")
+
+    def url(self, source: str) -> str | None:
+        """The story's own address, when its file, feed item or export row gives one."""
+        return self.files.get(source, {}).get("url")
 
     def also_in(self, source: str) -> tuple[str, ...]:
         """The other files holding the story of `source`, when `source` is its newest copy."""
