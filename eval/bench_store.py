@@ -80,8 +80,12 @@ def new_store(backend: str, folder: Path) -> tuple[Store, Settings]:
 
 
 def scale(backend: str, size: int, queries: int, seed: int, folder: Path) -> dict:
-    store, _ = new_store(backend, folder)
-    seconds = fill(store, size, seed)
+    """Fills a store of `size` chunks and saves it (durable: FAISS files, a Milvus flush), then searches."""
+    store, settings = new_store(backend, folder)
+    started = time.perf_counter()
+    fill(store, size, seed)
+    disk.save(store, settings.index_dir)
+    seconds = time.perf_counter() - started
     row = {"backend": store.name, "chunks": size, "fill_s": round(seconds, 1), "chunks_per_s": round(size / seconds)}
     row |= search_ms(store, queries, seed)
     return row

@@ -53,6 +53,9 @@ def connect(settings: Settings):
             f"RAG_MILVUS_URI={uri!r} is neither a Milvus Lite file (a path ending in .db) "
             "nor a server address (http://host:19530)."
         )
+    # gRPC's C core prints its own log lines (a Milvus Lite server idling in this process draws
+    # "too_many_pings" notices); errors reach the user through `unreachable` instead.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         from pymilvus import MilvusClient
     except ImportError:
