@@ -104,7 +104,9 @@ class Settings:
     @property
     def milvus_address(self) -> str:
         """The Milvus URI in use: `milvus_uri`, or the Milvus Lite file in the index folder."""
-        return self.milvus_uri or str(self.index_dir / "milvus.db")
+        uri = self.milvus_uri or str(self.index_dir / "milvus.db")
+        # A Milvus Lite path is recorded normalised, so ./index/milvus.db and index/milvus.db agree.
+        return uri if "://" in uri or uri.startswith("unix:") else os.path.normpath(uri)
 
     def check(self) -> None:
         if self.store not in ("faiss", "milvus"):

@@ -50,3 +50,21 @@ def test_bad_values_are_one_line_errors(env, flags, message: str) -> None:
 def test_unknown_flag_is_a_programming_error() -> None:
     with pytest.raises(TypeError):
         Settings.from_env(env={}, colour="blue")
+
+
+@pytest.mark.parametrize(
+    ("env", "address"),
+    [
+        ({}, "index/milvus.db"),
+        ({"RAG_INDEX_DIR": "/srv/news-index"}, "/srv/news-index/milvus.db"),
+        ({"RAG_MILVUS_URI": "./index/milvus.db"}, "index/milvus.db"),
+        ({"RAG_MILVUS_URI": "http://milvus.newsroom:19530"}, "http://milvus.newsroom:19530"),
+    ],
+)
+def test_the_milvus_address_defaults_to_a_lite_file_in_the_index_folder(env: dict, address: str) -> None:
+    assert Settings.from_env(env=env).milvus_address == address
+
+
+def test_an_unknown_store_is_refused_in_one_line() -> None:
+    with pytest.raises(RagError, match="store must be faiss or milvus, got 'chroma'"):
+        Settings.from_env(env={"RAG_STORE": "chroma"})
