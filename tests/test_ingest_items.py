@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from format_files import two_column_pdf
+from format_files import RSS, two_column_pdf
 from stores import held_chunks
 
 from rag import ingest
@@ -69,6 +69,23 @@ def test_an_export_indexes_one_article_per_item_and_re_embeds_only_what_changed(
     index, report = ingest.update(settings)
     assert report.removed_files == 5 and not any(s.startswith("archive.jsonl") for s in index.files)
     assert "item_files" in index.manifest and "archive.jsonl" not in index.manifest["item_files"]
+
+
+def test_a_feed_indexes_its_items_with_dates_bylines_and_links(docs, tmp_path, capsys) -> None:
+    (docs / "wire.rss").write_text(RSS, encoding="utf-8")
+    settings = Settings.from_env(env={}, docs_dir=docs, index_dir=tmp_path / "index")
+    index, report = ingest.update(settings)
+    items = {s: e for s, e in index.files.items() if s.startswith("wire.rss#")}
+    assert len(items) == 2  # the third item has no text: skipped in one line naming the feed and the item
+    assert [reason for source, reason in report.skipped if source.startswith("wire.rss")] == ["no text; skipped it"]
+    strike = items["wire.rss#hg-2025-0515-001"]
+    assert (strike["published"], strike["author"]) == ("2025-05-15", "Jane Doe")
+    assert strike["url"] == "https://harbour.example/news/port-strike-ends"
+    args = ["--docs", str(docs), "--index-dir", str(tmp_path / "index")]
+    assert ask_main([*args, "When did the dock workers return to work?"]) == 0
+    out = capsys.readouterr().out
+    assert "Tuesday" in out and "— 15 May 2025, by Jane Doe" in out
+    assert "    link: https://harbour.example/news/port-strike-ends" in out
 
 
 def test_a_pdf_and_an_export_answer_with_their_quotes_and_a_link_back(docs, tmp_path, capsys) -> None:
