@@ -44,6 +44,9 @@ class FaissStore(Catalogue):
         self.manifest = manifest
         self.generation: str | None = None  # the folder it was loaded from or saved to
         self._ids = {faiss_id(c): c for c in chunks}
+        self._by_source: dict[str, set[str]] = {}  # so removing an article does not scan every chunk
+        for chunk in chunks.values():
+            self._by_source.setdefault(chunk.source, set()).add(chunk.chunk_id)
 
     @classmethod
     def check(cls, settings: Settings) -> None:
@@ -119,10 +122,10 @@ class FaissStore(Catalogue):
         for chunk, i in zip(chunks, ids.tolist()):
             self.chunks[chunk.chunk_id] = chunk
             self._ids[i] = chunk.chunk_id
+            self._by_source.setdefault(chunk.source, set()).add(chunk.chunk_id)
 
     def remove(self, sources: Iterable[str]) -> None:
-        doomed = set(sources)
-        self.delete(c.chunk_id for c in self.chunks.values() if c.source in doomed)
+        self.delete([c for source in dict.fromkeys(sources) for c in self._by_source.get(source, ())])
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
         """Removes the chunks `chunk_ids`; ids not held are ignored."""
@@ -135,8 +138,11 @@ class FaissStore(Catalogue):
         self.vectors.remove_ids(faiss.IDSelectorBatch(ids))
         self.lexical.delete(ids.tolist())
         for chunk_id, i in zip(held, ids.tolist()):
-            del self.chunks[chunk_id]
+            source = self.chunks.pop(chunk_id).source
             del self._ids[i]
+            self._by_source[source].discard(chunk_id)
+            if not self._by_source[source]:
+                del self._by_source[source]
 
     # --- the generation's files --------------------------------------------------------------------
 
