@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.formats.items import Skipped, item_article, item_key
+from rag.formats.items import Skipped, read_item
 from rag.records import Article
 
 EXTENSIONS = (".jsonl", ".csv")
@@ -108,18 +108,7 @@ def _read_csv(source: str, path: Path) -> Iterator[Article | Skipped]:
 
 
 def _row(source: str, number: int, fields: dict[str, str | None], content: bytes) -> Article | Skipped:
-    key = item_key(fields["id"], fields["url"], content=content)
-    article = item_article(
-        source,
-        key,
-        content,
-        title=fields["title"],
-        text=fields["text"] or "",
-        date=fields["date"],
-        author=fields["author"],
-        url=fields["url"],
-    )
-    return article or Skipped(source, f"{source} line {number}: no text; skipped it")
+    return read_item(source, f"line {number}", content, fields, link="url")
 
 
 @lru_cache(maxsize=64)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.formats.html import html_to_text
-from rag.formats.items import Skipped, item_article, item_key
+from rag.formats.items import Skipped, read_item
 from rag.records import Article
 
 EXTENSIONS = (".rss", ".atom", ".xml")
@@ -71,19 +71,7 @@ def read(source: str, path: Path) -> Iterator[Article | Skipped]:
 
 def _item(source: str, number: int, elem: ET.Element) -> Article | Skipped:
     fields = _atom(elem) if elem.tag.startswith("{http://www.w3.org/2005/Atom}") else _rss(elem)
-    content = ET.tostring(elem)
-    key = item_key(fields["id"], fields["link"], content=content)
-    article = item_article(
-        source,
-        key,
-        content,
-        title=fields["title"],
-        text=fields["text"] or "",
-        date=fields["date"],
-        author=fields["author"],
-        url=fields["link"],
-    )
-    return article or Skipped(source, f"{source} item {number}: no text; skipped it")
+    return read_item(source, f"item {number}", ET.tostring(elem), fields, link="link")
 
 
 def _rss(item: ET.Element) -> dict[str, str | None]:

@@ -49,6 +49,26 @@ def item_key(*candidates: str | None, content: bytes) -> str:
     return f"{safe[: MAX_KEY_CHARS - 9]}-{digest}" if safe else digest
 
 
+def read_item(
+    file_source: str, where: str, content: bytes, fields: dict[str, str | None], link: str
+) -> Article | Skipped:
+    """One item from its `fields` (id, title, text, date, author and the link under `link`): its
+    `Article`, keyed by its id, else its link, else a hash of `content`; or a `Skipped` naming the
+    file and `where` the item is ("line 7", "item 3") when it holds no text."""
+    key = item_key(fields["id"], fields[link], content=content)
+    article = item_article(
+        file_source,
+        key,
+        content,
+        title=fields["title"],
+        text=fields["text"] or "",
+        date=fields["date"],
+        author=fields["author"],
+        url=fields[link],
+    )
+    return article or Skipped(file_source, f"{file_source} {where}: no text; skipped it")
+
+
 def item_article(
     file_source: str,
     key: str,
