@@ -37,9 +37,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
                 continue
             if match.group()[0] == "." and _is_abbreviation(text, para_start, match.start()):
                 continue
-            _append_trimmed(spans, text, cursor, match.end())
+            append_trimmed(spans, text, cursor, match.end())
             cursor = match.end()
-        _append_trimmed(spans, text, cursor, para_end)
+        append_trimmed(spans, text, cursor, para_end)
     return spans
 
 
@@ -92,7 +92,8 @@ def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
     return token in _ABBREVIATIONS
 
 
-def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+def append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    """Appends `text[start:end]` without its surrounding whitespace to `spans`, unless nothing is left."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

@@ -21,7 +21,7 @@ from pathlib import Path
 from rag.dates import find_published
 from rag.errors import RagError
 from rag.records import Article, content_id
-from rag.sentences import count_words
+from rag.sentences import append_trimmed, count_words
 
 EXTENSIONS = (".txt", ".md")
 MAX_TITLE_WORDS = 30
@@ -172,13 +172,7 @@ def body_spans(text: str, lines: list[tuple[int, int]]) -> list[tuple[int, int]]
 
 def nonblank_lines(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Spans of the non-blank lines from `start` on, trimmed of surrounding whitespace."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for match in _LINE.finditer(text, start):
-        begin, end = match.span()
-        while begin < end and text[begin].isspace():
-            begin += 1
-        while end > begin and text[end - 1].isspace():
-            end -= 1
-        if begin < end:
-            spans.append((begin, end))
+        append_trimmed(spans, text, *match.span())
     return spans
