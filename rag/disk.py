@@ -155,8 +155,6 @@ def load_generation(index_dir: Path, generation: str, settings: Settings | None 
         store = backend.read(folder, manifest, settings)
     except PartsDisagree as err:
         raise damaged(str(err)) from None
-    except RagError:
-        raise
     except _UNREADABLE as err:
         raise damaged(f"{type(err).__name__}: {_first_line(err)}") from None
     store.generation = generation

@@ -25,6 +25,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,8 @@ TIMEOUT_S = 10
 
 
 def connect(settings: Settings):
-    """A client for `settings.milvus_address`; raises `RagError` naming the address when it cannot."""
+    """The client for `settings.milvus_address`, made once per process and address; raises
+    `RagError` naming the address when it cannot be made."""
     uri = settings.milvus_address
     server = uri.startswith(("http://", "https://", "tcp://", "unix:"))
     if not server and not uri.endswith(".db"):
@@ -53,6 +55,11 @@ def connect(settings: Settings):
             f"RAG_MILVUS_URI={uri!r} is neither a Milvus Lite file (a path ending in .db) "
             "nor a server address (http://host:19530)."
         )
+    return _client(uri, settings.milvus_token, server)
+
+
+@lru_cache(maxsize=8)
+def _client(uri: str, token: str, server: bool):
     # gRPC's C core prints its own log lines (a Milvus Lite server idling in this process draws
     # "too_many_pings" notices); errors reach the user through `unreachable` instead.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
@@ -67,7 +74,7 @@ def connect(settings: Settings):
     for name in ("pymilvus", "grpc._server", "milvus_lite"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
-        return MilvusClient(uri=uri, token=settings.milvus_token, timeout=TIMEOUT_S)
+        return MilvusClient(uri=uri, token=token, timeout=TIMEOUT_S)
     except Exception as err:  # pymilvus raises MilvusException, grpc and OS errors alike
         if not server and Path(uri).exists():
             # Milvus Lite serves one process at a time: it holds a lock on the file while open.
@@ -121,6 +128,7 @@ class MilvusStore(Catalogue):
         self.journal = journal
         self.generation: str | None = None
         self._stale: set[str] | None = None
+        self._present: bool | None = None  # whether the collection exists, once asked
 
     @classmethod
     def check(cls, settings: Settings) -> None:
@@ -133,7 +141,8 @@ class MilvusStore(Catalogue):
         manifest = {**(manifest or {}), "milvus_collection": collection}
         store = cls(connect(settings), settings.milvus_address, collection, dimension, manifest, _journal(settings))
         store._begin()
-        store._call(lambda: store.client.drop_collection(collection))
+        store._call(store.client.drop_collection, collection)
+        store._present = False
         store._ensure()
         return store
 
@@ -144,16 +153,14 @@ class MilvusStore(Catalogue):
             connect(settings), settings.milvus_address, collection, manifest["dimension"], manifest, _journal(settings)
         )
         if store._exists():
-            store._call(lambda: store.client.load_collection(collection))
+            store._call(store.client.load_collection, collection)
         return store
 
     def __len__(self) -> int:
         if not self._exists():
             return 0
         rows = self._call(
-            lambda: self.client.query(
-                self.collection, filter="", output_fields=["count(*)"], consistency_level="Strong"
-            )
+            self.client.query, self.collection, filter="", output_fields=["count(*)"], consistency_level="Strong"
         )
         return int(rows[0]["count(*)"])
 
@@ -180,9 +187,12 @@ class MilvusStore(Catalogue):
         if query_terms:
             requests.append(AnnSearchRequest([query_terms], "sparse", {"metric_type": "BM25"}, depth, expr=expr))
         found = self._call(
-            lambda: self.client.hybrid_search(
-                self.collection, requests, RRFRanker(rrf_k), limit=2 * depth, output_fields=["chunk"]
-            )
+            self.client.hybrid_search,
+            self.collection,
+            requests,
+            RRFRanker(rrf_k),
+            limit=2 * depth,
+            output_fields=["chunk"],
         )
         hits = [(_chunk(hit["entity"]["chunk"]), float(hit["distance"])) for hit in found[0]]
         return sorted(hits, key=lambda h: (-h[1], h[0].chunk_id))
@@ -249,7 +259,7 @@ class MilvusStore(Catalogue):
 
     def write(self, folder: Path) -> None:
         if self._exists():
-            self._call(lambda: self.client.flush(self.collection))
+            self._call(self.client.flush, self.collection)
 
     def saved(self) -> None:
         self.journal.unlink(missing_ok=True)
@@ -268,7 +278,10 @@ class MilvusStore(Catalogue):
             os.fsync(f.fileno())
 
     def _exists(self) -> bool:
-        return bool(self._call(lambda: self.client.has_collection(self.collection)))
+        """Whether the collection is there; asked of Milvus once, then known (this store creates it)."""
+        if self._present is None:
+            self._present = bool(self._call(self.client.has_collection, self.collection))
+        return self._present
 
     def _ensure(self) -> None:
         """Creates the collection when it is not there: dense vectors, BM25 over `terms`, filters."""
@@ -301,7 +314,8 @@ class MilvusStore(Catalogue):
         index.add_index(
             "sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params={"bm25_k1": K1, "bm25_b": B}
         )
-        self._call(lambda: self.client.create_collection(self.collection, schema=schema, index_params=index))
+        self._call(self.client.create_collection, self.collection, schema=schema, index_params=index)
+        self._present = True
 
     def _shape(self) -> str:
         """A short hash of what shaped the index (chunking, model), stored with every row."""
