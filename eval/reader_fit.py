@@ -144,11 +144,18 @@ def _optimizer(model, settings: TrainSettings, total_steps: int):
         [{"params": decayed, "weight_decay": settings.weight_decay}, {"params": plain, "weight_decay": 0.0}],
         lr=settings.learning_rate,
     )
-    warmup = max(1, int(total_steps * settings.warmup_share))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
-    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate_share(s, settings, total_steps))
     return optimizer, scheduler
+
+
+def learning_rate_share(step: int, settings: TrainSettings, total_steps: int) -> float:
+    """The share of the peak learning rate at `step`: linear warm-up, then linear decay to 0 at
+    `total_steps` (the full schedule's length), cut short when `settings.end_at` is set."""
+    warmup = max(1, int(total_steps * settings.warmup_share))
+    share = min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
+    if settings.end_at is None or step < settings.decay_from:
+        return share
+    return share * max(0.0, (settings.end_at - step) / (settings.end_at - settings.decay_from))
 
 
 def epoch_order(pairs: Tokenised, settings: TrainSettings, epoch: int) -> list[np.ndarray]:
@@ -203,8 +210,9 @@ def fit(
     has one; returns the progress at the end. Raises `Interrupted` after saving when a signal
     asked to stop."""
     torch.manual_seed(settings.seed)
-    total = max(1, int(len(epoch_order(pairs, settings, 0)) * settings.epochs))
-    optimizer, scheduler = _optimizer(model, settings, total)
+    full = max(1, int(len(epoch_order(pairs, settings, 0)) * settings.epochs))
+    optimizer, scheduler = _optimizer(model, settings, full)
+    total = full if settings.end_at is None else min(full, settings.end_at)
     progress = load_checkpoint(folder, model, optimizer, scheduler, key)
     if progress is None:
         progress = Progress()

@@ -77,6 +77,10 @@ class TrainSettings:
     learning_rate: float = 5e-5
     weight_decay: float = 0.01
     warmup_share: float = 0.06
+    # A shortened schedule (None: the full one): from step `decay_from` the learning rate falls
+    # linearly from wherever the full schedule has it to 0 at step `end_at`, where training stops.
+    decay_from: int | None = None
+    end_at: int | None = None
     span_weight: float = 0.5  # the span loss (mean of start and end cross-entropy) counts this much
     listwise_weight: float = 1.0  # the question's-pairs-plus-null loss counts this much
     # How the run goes; not part of the run's folder name, so a run may resume with other values.
@@ -87,6 +91,9 @@ class TrainSettings:
 
 
 RUN_SETTINGS = ("threads", "checkpoint_minutes", "curve_every", "curve_questions")
+# Settings a run may be resumed with although they change what it learns: a schedule cut short. They
+# are kept out of the folder name so the cut can be made mid-run, and written in the record.
+CUT_SETTINGS = ("decay_from", "end_at")
 
 
 class Log:
@@ -122,7 +129,10 @@ def train(
     tokenizer = load_tokenizer(str(bundled_model_dir() / "tokenizer.json"))
     base = cache_dir() / "reader-train"
     pairs, counts, key = cached_pairs(files, settings, base, out / "work", tokenizer, log)
-    run_key = {**key, "training": {n: v for n, v in dataclasses.asdict(settings).items() if n not in RUN_SETTINGS}}
+    run_key = {
+        **key,
+        "training": {n: v for n, v in dataclasses.asdict(settings).items() if n not in RUN_SETTINGS + CUT_SETTINGS},
+    }
     folder = checkpoints or run_folder(base, run_key)
     placed = place_unanswerables(corpus, unanswerable, None, 0)
     validation = [q for p in corpus.val for q in corpus.articles[p].questions]
@@ -214,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit-unanswerable", type=int, help="fit on this many unanswerable questions only (a trial run)")
     p.add_argument("--epochs", type=float, default=TrainSettings.epochs)
     p.add_argument("--seed", type=int, default=TrainSettings.seed)
+    p.add_argument(
+        "--end-at",
+        type=int,
+        help="stop at this step, the learning rate falling linearly to 0 from --decay-from (a shortened schedule)",
+    )
+    p.add_argument("--decay-from", type=int, help="the step where a shortened schedule's decay begins")
     p.add_argument("--token-budget", type=int, default=TrainSettings.token_budget, help="padded tokens per batch")
     p.add_argument("--threads", type=int, default=TrainSettings.threads, help="torch threads (default 2)")
     p.add_argument(
@@ -237,12 +253,18 @@ def main(argv: list[str] | None = None) -> int:
         "--measure-only", action="store_true", help="skip training: measure DIR/reader.*.onnx and rewrite the record"
     )
     args = p.parse_args(argv)
+    if (args.end_at is None) != (args.decay_from is None) or (
+        args.end_at is not None and not 0 <= args.decay_from < args.end_at
+    ):
+        p.error("--end-at and --decay-from go together, with 0 <= --decay-from < --end-at")
     settings = TrainSettings(
         seed=args.seed,
         limit_questions=args.limit_questions,
         limit_unanswerable=args.limit_unanswerable,
         train_questions=args.train_questions,
         epochs=args.epochs,
+        decay_from=args.decay_from,
+        end_at=args.end_at,
         token_budget=args.token_budget,
         threads=args.threads,
         checkpoint_minutes=args.checkpoint_minutes,

@@ -3,6 +3,7 @@ the losses, and saving and resuming a run, on tiny real data and a tiny real tor
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -17,7 +18,7 @@ from eval.reader_batches import Tokenised, collate, token_batches, tokenise
 from eval.reader_checkpoint import CHECKPOINT, Progress, load_checkpoint, run_folder, save_checkpoint
 from eval.reader_corpus import Corpus, choose_articles, load_corpus, place_unanswerables
 from eval.reader_data import Example, Unanswerable, read_articles, read_unanswerables
-from eval.reader_fit import Interrupted, fit, forward, listwise_loss, span_loss
+from eval.reader_fit import Interrupted, fit, forward, learning_rate_share, listwise_loss, span_loss
 from eval.reader_mining import Pool, nearest_elsewhere
 from eval.train_reader import TrainSettings
 from rag.errors import RagError
@@ -352,6 +353,48 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     assert [p["step"] for p in again.curve] == [p["step"] for p in done.curve]
     assert all(torch.equal(a, b) for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()))
     assert not all(torch.equal(a, b) for a, b in zip(start.values(), resumed.state_dict().values()))
+
+
+@pytest.mark.parametrize(
+    ("step", "decay_from", "end_at", "expected"),
+    [
+        # The full schedule over 100 steps: 10 of warm-up, then linear decay to 0 at step 100.
+        (0, None, None, 0.1),
+        (9, None, None, 1.0),
+        (55, None, None, 0.5),
+        (100, None, None, 0.0),
+        # Cut short: the full schedule until step 50, then down to 0 at step 70.
+        (40, 50, 70, 60 / 90),
+        (50, 50, 70, 50 / 90),
+        (60, 50, 70, 40 / 90 * 0.5),
+        (70, 50, 70, 0.0),
+        (80, 50, 70, 0.0),
+    ],
+)
+def test_learning_rate_share_follows_the_full_or_the_shortened_schedule(step, decay_from, end_at, expected) -> None:
+    settings = TrainSettings(warmup_share=0.1, decay_from=decay_from, end_at=end_at)
+    assert learning_rate_share(step, settings, 100) == pytest.approx(expected)
+
+
+def test_a_run_cut_short_stops_at_its_end_step_and_resumes_from_the_same_folder(tmp_path: Path) -> None:
+    full = TrainSettings(epochs=2.0, token_budget=120, curve_every=100, learning_rate=0.01, warmup_share=0.1)
+    pairs = tiny_pairs()
+    interrupted = TinyNet()
+    calls = []
+
+    def stop_once() -> dict:
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return {}
+
+    with pytest.raises(Interrupted):
+        fit(interrupted, pairs, dataclasses.replace(full, curve_every=2), tmp_path, {"k": 1}, lambda _: None, stop_once)
+    cut = dataclasses.replace(full, decay_from=2, end_at=5)
+    lines: list[str] = []
+    done = fit(TinyNet(), pairs, cut, tmp_path, {"k": 1}, lines.append, None)
+    assert any(line.startswith("resuming from") and "step 2/5" in line for line in lines)
+    assert done.step == 5
 
 
 def judged(probability: float, right: bool = False):
