@@ -324,6 +324,20 @@ def test_run_folder_changes_with_any_setting(tmp_path: Path) -> None:
     assert first != run_folder(tmp_path, {"data": {"a": "1"}, "settings": {"epochs": 2.0}})
 
 
+def interrupt_once():
+    """A learning-curve callback that sends SIGINT the first time it is called, as Ctrl-C would in
+    the middle of training."""
+    calls = []
+
+    def curve() -> dict:
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+        return {}
+
+    return curve
+
+
 def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     settings = TrainSettings(epochs=2.0, token_budget=120, curve_every=3, learning_rate=0.01, warmup_share=0.1)
     pairs = tiny_pairs()
@@ -333,14 +347,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     straight.load_state_dict(start)
     done = fit(straight, pairs, settings, tmp_path / "straight", {"k": 1}, lambda _: None, lambda: {})
 
-    calls = []
-
-    def stop_at_first_point() -> dict:
-        calls.append(1)
-        if len(calls) == 1:
-            os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C would, in the middle of training
-        return {}
-
+    stop_at_first_point = interrupt_once()
     interrupted = TinyNet()
     interrupted.load_state_dict(start)
     with pytest.raises(Interrupted):
@@ -379,17 +386,16 @@ def test_learning_rate_share_follows_the_full_or_the_shortened_schedule(step, de
 def test_a_run_cut_short_stops_at_its_end_step_and_resumes_from_the_same_folder(tmp_path: Path) -> None:
     full = TrainSettings(epochs=2.0, token_budget=120, curve_every=100, learning_rate=0.01, warmup_share=0.1)
     pairs = tiny_pairs()
-    interrupted = TinyNet()
-    calls = []
-
-    def stop_once() -> dict:
-        calls.append(1)
-        if len(calls) == 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        return {}
-
     with pytest.raises(Interrupted):
-        fit(interrupted, pairs, dataclasses.replace(full, curve_every=2), tmp_path, {"k": 1}, lambda _: None, stop_once)
+        fit(
+            TinyNet(),
+            pairs,
+            dataclasses.replace(full, curve_every=2),
+            tmp_path,
+            {"k": 1},
+            lambda _: None,
+            interrupt_once(),
+        )
     cut = dataclasses.replace(full, decay_from=2, end_at=5)
     lines: list[str] = []
     done = fit(TinyNet(), pairs, cut, tmp_path, {"k": 1}, lines.append, None)
