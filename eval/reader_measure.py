@@ -11,6 +11,8 @@ held-out questions.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +52,12 @@ def open_pipeline(docs: Path, index: Path, k: int, reader: Reader | None = None)
 COMPARE = 200
 #: Share of short answers that must be right (token F1 >= 0.5) at the chosen short-answer threshold.
 SHORT_PRECISION = 0.85
+#: What the abstain threshold must give on the validation slice (the issue's targets for it): the
+#: share of answered questions answered with the right sentence, and the shares of out-of-corpus and
+#: of unanswerable questions that get "not found".
+ANSWERED_RIGHT = 0.85
+ABSTAIN_OUT_OF_CORPUS = 0.90
+ABSTAIN_UNANSWERABLE = 0.70
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,9 @@ def figures(
         "short_answer_f1": _mean(j.f1 if j in shortened else 0.0 for j in in_corpus),
         "short_answers_given": round(len(shortened) / len(in_corpus), 4) if in_corpus else None,
         "short_answers_right": _mean(j.f1 >= 0.5 for j in shortened),
+        "short_answers_of_answered": round(len(shortened) / len(answered), 4) if answered else None,
         "answered_share": round(len(answered) / len(in_corpus), 4) if in_corpus else None,
+        "answered_right": _mean(j.sentence_right for j in answered),
         "abstain_recall_out_of_corpus": _mean(j.probability < threshold for j in out_of_corpus),
         "questions_unanswerable": len(unanswerable or []),
         "abstain_recall_unanswerable": _mean(j.probability < threshold for j in unanswerable or []),
@@ -126,9 +136,21 @@ def figures(
 def choose_threshold(
     in_corpus: list[Judged], out_of_corpus: list[Judged], unanswerable: list[Judged] | None = None
 ) -> float:
-    """The threshold maximising answer accuracy plus out-of-corpus abstain recall plus, when given,
-    abstain recall on unanswerable questions about indexed articles (the lowest of ties)."""
+    """The lowest threshold at which `ANSWERED_RIGHT` of the answered questions get the right
+    sentence and at least `ABSTAIN_OUT_OF_CORPUS` of the out-of-corpus questions and, when given,
+    `ABSTAIN_UNANSWERABLE` of the unanswerable ones get "not found" (the lowest keeps the most right
+    answers). When no threshold meets all three: the one maximising answer accuracy plus each abstain
+    recall (the lowest of ties)."""
     grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    for t in grid:
+        answered = [j for j in in_corpus if j.probability >= t]
+        if (
+            answered
+            and _mean(j.sentence_right for j in answered) >= ANSWERED_RIGHT
+            and _mean(j.probability < t for j in out_of_corpus) >= ABSTAIN_OUT_OF_CORPUS
+            and (not unanswerable or _mean(j.probability < t for j in unanswerable) >= ABSTAIN_UNANSWERABLE)
+        ):
+            return float(t)
     totals = [
         _mean(j.sentence_right and j.probability >= t for j in in_corpus)
         + _mean(j.probability < t for j in out_of_corpus)
@@ -222,6 +244,36 @@ class _Unanswerable:
     answers: tuple[str, ...] = ()
 
 
+JUDGED = "judged.json"
+
+
+def judgments_key(graph: Path, *question_sets: list) -> str:
+    """What a set of judgments depends on: the graph's bytes and the questions asked, in order."""
+    digest = hashlib.sha256(graph.read_bytes())
+    for questions in question_sets:
+        digest.update(json.dumps([q.question for q in questions]).encode())
+    return digest.hexdigest()
+
+
+def read_judgments(path: Path, key: str) -> tuple[list, ...] | None:
+    """The judgments `write_judgments` kept under `key`, or None when there are none (or the file
+    cannot be read: they are then made again)."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8")).get(key)
+        return tuple([Judged(**j) for j in part] for part in kept) if kept else None
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def write_judgments(path: Path, key: str, judgments: tuple[list, ...]) -> None:
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    kept[key] = [[dataclasses.asdict(j) for j in part] for part in judgments]
+    path.write_text(json.dumps(kept) + "\n", encoding="utf-8")
+
+
 def _draw(questions: list[Question], limit: int | None, seed: int) -> list[Question]:
     """`limit` of `questions` drawn with `seed`, in their order; all when `limit` is None or 0."""
     if not limit or limit >= len(questions):
@@ -258,7 +310,18 @@ def measure(
     def judged(reader: Reader, val: list, held: list, unanswered: list) -> tuple[list, list, list, list]:
         """Validation questions against all training articles and against the fitting ones only
         (their own article missing: out of corpus), held-out questions against all 48 articles,
-        validation unanswerables against all training articles."""
+        validation unanswerables against all training articles; kept in `out`/judged.json, so
+        measuring the same graph on the same questions again reads them back."""
+        key = judgments_key(reader.model_path, val, held, unanswered)
+        kept = read_judgments(out / JUDGED, key)
+        if kept is not None:
+            log(f"{reader.model_path.name}: judgments read back from {JUDGED}")
+            return kept
+        made = judge_all(reader, val, held, unanswered)
+        write_judgments(out / JUDGED, key, made)
+        return made
+
+    def judge_all(reader: Reader, val: list, held: list, unanswered: list) -> tuple[list, list, list, list]:
         log(
             f"{reader.model_path.name}: {len(val)} validation questions in and out of corpus, "
             f"{len(unanswered)} unanswerable, {len(held)} held out"
@@ -289,13 +352,23 @@ def measure(
     pick = np.random.default_rng(seed)
     val_some = sorted(pick.choice(len(val_questions), min(COMPARE, len(val_questions)), replace=False))
     held_some = sorted(pick.choice(len(held_questions), min(COMPARE, len(held_questions)), replace=False))
+    unanswerable_some = sorted(pick.choice(len(unanswerable), min(COMPARE, len(unanswerable)), replace=False))
     fp32_judged = judged(
-        fp32, [val_questions[i] for i in val_some], [held_questions[i] for i in held_some], unanswerable
+        fp32,
+        [val_questions[i] for i in val_some],
+        [held_questions[i] for i in held_some],
+        [unanswerable[i] for i in unanswerable_some],
     )
     compared = {
-        "questions": f"{len(val_some)} validation and {len(held_some)} held-out questions drawn with the seed",
+        "questions": (
+            f"{len(val_some)} validation, {len(held_some)} held-out and {len(unanswerable_some)} unanswerable "
+            "questions drawn with the seed"
+        ),
         "int8": summary(
-            [full[0][i] for i in val_some], [full[1][i] for i in val_some], [full[2][i] for i in held_some], full[3]
+            [full[0][i] for i in val_some],
+            [full[1][i] for i in val_some],
+            [full[2][i] for i in held_some],
+            [full[3][i] for i in unanswerable_some],
         ),
         "fp32": summary(*fp32_judged),
     }

@@ -27,7 +27,8 @@ Steps, all with fixed seeds (see `TrainSettings`):
    int8 file from it.
 5. Both files are measured with the same candidates and code as inference (`eval.reader_measure`):
    on the validation slice, where the abstain threshold is chosen, and on the held-out articles,
-   which choose nothing.
+   which choose nothing. Each graph's judgments are kept in DIR/judged.json, so `--measure-only`
+   on the same graph and questions re-chooses the thresholds without asking them again.
 DIR gets `reader.onnx`, `reader.fp32.onnx`, `reference.json` (the fp32 readings of a few probe
 pairs), `training.json` and `train.log`; copy the shipped file, the reference and the record into
 `rag/reader_model/` to ship them. Needs torch, transformers, onnx and onnxscript
@@ -51,7 +52,13 @@ from eval.reader_corpus import Corpus, load_corpus, place_unanswerables
 from eval.reader_curve import curve_point, curve_set
 from eval.reader_data import Unanswerable, read_unanswerables, sha256
 from eval.reader_fit import Interrupted, ReaderNet, fit
-from eval.reader_measure import SHORT_PRECISION, measure
+from eval.reader_measure import (
+    ABSTAIN_OUT_OF_CORPUS,
+    ABSTAIN_UNANSWERABLE,
+    ANSWERED_RIGHT,
+    SHORT_PRECISION,
+    measure,
+)
 from eval.reader_pairs import DataFiles, cached_pairs
 from rag.errors import RagError
 from rag.onnx_encoder import save_optimized
@@ -314,9 +321,10 @@ def run(
         training = train(files, corpus, found, settings, out, checkpoints, log)
         log(f"trained: {json.dumps({k: v for k, v in training.items() if k != 'learning_curve'})}")
     else:
-        training = {}
+        training, trained_by = {}, command
         if (out / "training.json").is_file():
-            training = json.loads((out / "training.json").read_text())["training"]
+            earlier = json.loads((out / "training.json").read_text())
+            training, trained_by = earlier["training"], earlier.get("command", command)
         save_optimized(out / "reader.fp32.onnx", out / "reader.fp32.onnx")  # as `export` leaves it
     measured, compared = measure(
         corpus, out, settings.seed, settings.retrieval_k, val_limit, held_out_limit, log, val_unanswerable
@@ -346,15 +354,19 @@ def run(
         "figures_note": (
             "Each question goes through the shipped path: search, the reader reranking the first hits, "
             "labelling k passages, and the reader answerer's best sentence. Both thresholds are chosen on "
-            "the validation slice only: the abstain threshold maximises answer accuracy plus out-of-corpus "
-            "abstain recall plus abstain recall on the slice's unanswerable questions; the short-answer threshold is the lowest at which short answers are right "
+            "the validation slice only: the abstain threshold is the lowest at which "
+            f"{ANSWERED_RIGHT:.0%} of answered questions get the right sentence, {ABSTAIN_OUT_OF_CORPUS:.0%} of "
+            f"out-of-corpus and {ABSTAIN_UNANSWERABLE:.0%} of the slice's unanswerable questions get 'not found' "
+            "(else the one maximising answer accuracy plus both abstain recalls); the short-answer threshold "
+            "is the lowest at which short answers are right "
             f"(token F1 >= 0.5) for {SHORT_PRECISION:.0%} of those given. Held-out questions are asked "
             "against an index of all 48 articles and never chose anything. *_always: the short answer "
             "scored for every question, whatever its confidence."
         ),
         "machine": {"python": platform.python_version(), "processor": platform.machine(), "threads": settings.threads},
         "wall_seconds": round(time.monotonic() - started, 1),
-        "command": command,
+        "command": command if not measure_only else trained_by,
+        **({"measured_by": command} if measure_only else {}),
     }
     (out / "training.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     log(f"wrote {out / 'training.json'}")
