@@ -247,9 +247,12 @@ class _Unanswerable:
 JUDGED = "judged.json"
 
 
-def judgments_key(graph: Path, *question_sets: list) -> str:
-    """What a set of judgments depends on: the graph's bytes and the questions asked, in order."""
+def judgments_key(graph: Path, settings: str, *question_sets: list) -> str:
+    """What a set of judgments depends on: the graph's bytes, the pipeline's settings (as text) and
+    the questions asked, in order. A change to the pipeline's code is not seen: delete judged.json
+    after one."""
     digest = hashlib.sha256(graph.read_bytes())
+    digest.update(settings.encode())
     for questions in question_sets:
         digest.update(json.dumps([q.question for q in questions]).encode())
     return digest.hexdigest()
@@ -297,6 +300,7 @@ def measure(
     articles of `corpus` (an `eval.reader_corpus.Corpus`), and int8 against fp32 on a sample of
     both; writes `out`/reference.json."""
     from rag.embedding import bundled_model_dir
+    from rag.settings import Settings
 
     work = out / "work"
     articles, squad = corpus.articles, corpus.squad
@@ -306,13 +310,14 @@ def measure(
     val_questions = _draw([q for pos in corpus.val for q in articles[pos].questions], val_limit, seed)
     held_questions = _draw([q for pos in corpus.held for q in articles[pos].questions], held_out_limit, seed)
     unanswerable = [_Unanswerable(q) for q in val_unanswerable]
+    pipeline_settings = repr(Settings.from_env(env={}, docs_dir=Path("docs"), index_dir=Path("index"), k=k))
 
     def judged(reader: Reader, val: list, held: list, unanswered: list) -> tuple[list, list, list, list]:
         """Validation questions against all training articles and against the fitting ones only
         (their own article missing: out of corpus), held-out questions against all 48 articles,
         validation unanswerables against all training articles; kept in `out`/judged.json, so
         measuring the same graph on the same questions again reads them back."""
-        key = judgments_key(reader.model_path, val, held, unanswered)
+        key = judgments_key(reader.model_path, pipeline_settings, val, held, unanswered)
         kept = read_judgments(out / JUDGED, key)
         if kept is not None:
             log(f"{reader.model_path.name}: judgments read back from {JUDGED}")

@@ -457,20 +457,21 @@ def test_short_answer_shares_count_all_and_answered_questions(spans, threshold, 
     assert shown["short_answers_given"] == pytest.approx(given * 3 / 4, abs=1e-4)
 
 
-def test_judgments_are_kept_per_graph_and_questions(tmp_path: Path) -> None:
+def test_judgments_are_kept_per_graph_settings_and_questions(tmp_path: Path) -> None:
     from eval.reader_measure import judgments_key, read_judgments, write_judgments
 
     graph = tmp_path / "reader.onnx"
     graph.write_bytes(b"graph one")
     asked = [Pair("Who?", "", "", ""), Pair("Where?", "", "", "")]
-    key = judgments_key(graph, asked, [])
+    key = judgments_key(graph, "k=5", asked, [])
     store = tmp_path / "judged.json"
     assert read_judgments(store, key) is None
     made = ([judged(0.7, True), judged(0.2)], [])
     write_judgments(store, key, made)
     assert read_judgments(store, key) == made
-    assert judgments_key(graph, list(reversed(asked)), []) != key
+    assert judgments_key(graph, "k=5", list(reversed(asked)), []) != key
+    assert judgments_key(graph, "k=3", asked, []) != key
     graph.write_bytes(b"graph two")
-    assert judgments_key(graph, asked, []) != key
+    assert judgments_key(graph, "k=5", asked, []) != key
     store.write_text("{not json")
     assert read_judgments(store, key) is None
