@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.metrics import contains_answer, exact_match, token_f1
-from eval.reader_data import Question
+from eval.reader_data import Question, sha256
 from eval.squad import article_text, file_name
 from rag.reader import Reader
 from rag.reader_input import Pair
@@ -251,11 +251,8 @@ def judgments_key(graph: Path, settings: str, *question_sets: list) -> str:
     """What a set of judgments depends on: the graph's bytes, the pipeline's settings (as text) and
     the questions asked, in order. A change to the pipeline's code is not seen: delete judged.json
     after one."""
-    digest = hashlib.sha256(graph.read_bytes())
-    digest.update(settings.encode())
-    for questions in question_sets:
-        digest.update(json.dumps([q.question for q in questions]).encode())
-    return digest.hexdigest()
+    asked = [[q.question for q in questions] for questions in question_sets]
+    return hashlib.sha256(json.dumps([sha256(graph), settings, asked]).encode()).hexdigest()
 
 
 def read_judgments(path: Path, key: str) -> tuple[list, ...] | None:
@@ -298,7 +295,7 @@ def measure(
     """The figures of `out`/reader.onnx on the validation slice (with `val_unanswerable`, the
     unanswerable questions about its articles, asked with those articles indexed) and the held-out
     articles of `corpus` (an `eval.reader_corpus.Corpus`), and int8 against fp32 on a sample of
-    both; writes `out`/reference.json."""
+    each question set; writes `out`/reference.json."""
     from rag.embedding import bundled_model_dir
     from rag.settings import Settings
 

@@ -317,11 +317,12 @@ def run(
     validation_titles = corpus.titles(corpus.val)
     val_unanswerable = [u.question for u in found if u.title in validation_titles]
     log(f"dev articles: {len(corpus.fit)} fitting, {len(corpus.val)} validation, {len(corpus.held)} held out")
+    trained_by = command
     if not measure_only:
         training = train(files, corpus, found, settings, out, checkpoints, log)
         log(f"trained: {json.dumps({k: v for k, v in training.items() if k != 'learning_curve'})}")
     else:
-        training, trained_by = {}, command
+        training = {}
         if (out / "training.json").is_file():
             earlier = json.loads((out / "training.json").read_text())
             training, trained_by = earlier["training"], earlier.get("command", command)
@@ -365,7 +366,7 @@ def run(
         ),
         "machine": {"python": platform.python_version(), "processor": platform.machine(), "threads": settings.threads},
         "wall_seconds": round(time.monotonic() - started, 1),
-        "command": command if not measure_only else trained_by,
+        "command": trained_by,
         **({"measured_by": command} if measure_only else {}),
     }
     (out / "training.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
