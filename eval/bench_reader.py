@@ -168,7 +168,9 @@ def measure(reader: Reader, graph: Path, held: dict) -> dict:
         from eval.run import evaluate
 
         report = evaluate(
-            held["pipeline"](reader), ReaderAnswerer(reader, held["threshold"], held["span"]), held["pairs"]
+            held["pipeline"](reader),
+            ReaderAnswerer(reader, held["threshold"], held["span"], held["exponent"]),
+            held["pairs"],
         )
         row |= {
             "hit_at_1": report["hit_at_1"],
@@ -209,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             "pairs": [pairs[int(i)] for i in keep],
             "threshold": settings.abstain_threshold,
             "span": settings.short_answer_threshold,
+            "exponent": settings.short_answer_exponent,
         }
     rows = []
     for name, kernel, graph, kind in build(work, calibration):

@@ -107,12 +107,14 @@ def figures(
     threshold: float,
     span_threshold: float,
     unanswerable: list[Judged] | None = None,
+    span_exponent: float = 0.0,
 ) -> dict:
     answered = [j for j in in_corpus if j.probability >= threshold]
-    shortened = [j for j in answered if j.answer_probability >= span_threshold]
+    shortened = [j for j in answered if _short_sure(j, span_exponent) >= span_threshold]
     return {
         "threshold": round(threshold, 3),
         "short_answer_threshold": round(span_threshold, 3),
+        "short_answer_exponent": span_exponent,
         "questions_in_corpus": len(in_corpus),
         "questions_out_of_corpus": len(out_of_corpus),
         "hit_at_1": _mean(j.hit_at_1 for j in in_corpus),
@@ -160,16 +162,44 @@ def choose_threshold(
     return float(grid[int(np.argmax(totals))])
 
 
-def choose_span_threshold(in_corpus: list[Judged], threshold: float, precision: float = SHORT_PRECISION) -> float:
+def choose_span_threshold(
+    in_corpus: list[Judged], threshold: float, precision: float = SHORT_PRECISION, exponent: float = 0.0
+) -> float:
     """The lowest short-answer threshold at which the short answers given are right (token F1 of at
     least 0.5 against a gold answer) for at least `precision` of the answered questions that get one;
-    a wrong phrase misleads where the whole sentence would not."""
+    a wrong phrase misleads where the whole sentence would not. The reader's sureness of a short
+    answer is `rag.answer.short_answer_confidence` with `exponent`."""
     answered = [j for j in in_corpus if j.probability >= threshold]
     for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
-        given = [j for j in answered if j.answer_probability >= t]
+        given = [j for j in answered if _short_sure(j, exponent) >= t]
         if given and _mean(j.f1 >= 0.5 for j in given) >= precision:
             return float(t)
     return 1.0
+
+
+#: The weights of the sentence's probability tried in a short answer's sureness (0: the span's alone).
+SHORT_EXPONENTS = (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
+
+
+def choose_short_answer_rule(
+    in_corpus: list[Judged], threshold: float, precision: float = SHORT_PRECISION
+) -> tuple[float, float]:
+    """(exponent, threshold): of `SHORT_EXPONENTS`, the one whose `choose_span_threshold` gives a short
+    answer to the most answered questions (the smallest of ties), with that threshold."""
+    answered = [j for j in in_corpus if j.probability >= threshold]
+    best: tuple[int, float, float] | None = None
+    for exponent in SHORT_EXPONENTS:
+        t = choose_span_threshold(in_corpus, threshold, precision, exponent)
+        shown = sum(_short_sure(j, exponent) >= t for j in answered)
+        if best is None or shown > best[0]:
+            best = (shown, exponent, t)
+    return best[1], best[2]
+
+
+def _short_sure(j: Judged, exponent: float) -> float:
+    from rag.answer import short_answer_confidence
+
+    return short_answer_confidence(j.probability, j.answer_probability, exponent)
 
 
 def _mean(values) -> float | None:
@@ -255,6 +285,14 @@ def judgments_key(graph: Path, settings: str, *question_sets: list) -> str:
     return hashlib.sha256(json.dumps([sha256(graph), settings, asked]).encode()).hexdigest()
 
 
+def judged_settings(settings) -> str:
+    """The pipeline's settings as a judgment depends on them: `judge` reads before any threshold, so
+    the reader's thresholds are left out (choosing them again must not ask every question again)."""
+    return repr(
+        dataclasses.replace(settings, abstain_threshold=0.0, short_answer_threshold=0.0, short_answer_exponent=0.0)
+    )
+
+
 def read_judgments(path: Path, key: str) -> tuple[list, ...] | None:
     """The judgments `write_judgments` kept under `key`, or None when there are none (or the file
     cannot be read: they are then made again)."""
@@ -307,7 +345,7 @@ def measure(
     val_questions = _draw([q for pos in corpus.val for q in articles[pos].questions], val_limit, seed)
     held_questions = _draw([q for pos in corpus.held for q in articles[pos].questions], held_out_limit, seed)
     unanswerable = [_Unanswerable(q) for q in val_unanswerable]
-    pipeline_settings = repr(Settings.from_env(env={}, docs_dir=Path("docs"), index_dir=Path("index"), k=k))
+    pipeline_settings = judged_settings(Settings.from_env(env={}, docs_dir=Path("docs"), index_dir=Path("index"), k=k))
 
     def judged(reader: Reader, val: list, held: list, unanswered: list) -> tuple[list, list, list, list]:
         """Validation questions against all training articles and against the fitting ones only
@@ -338,10 +376,10 @@ def measure(
 
     def summary(val_in: list, val_out: list, held_in: list, val_unanswerable: list) -> dict:
         threshold = choose_threshold(val_in, val_out, val_unanswerable)
-        span = choose_span_threshold(val_in, threshold)
+        exponent, span = choose_short_answer_rule(val_in, threshold)
         return {
-            "validation": figures(val_in, val_out, threshold, span, val_unanswerable),
-            "held_out": figures(held_in, [], threshold, span),
+            "validation": figures(val_in, val_out, threshold, span, val_unanswerable, exponent),
+            "held_out": figures(held_in, [], threshold, span, span_exponent=exponent),
         }
 
     int8 = Reader(out / "reader.onnx", bundled_model_dir() / "tokenizer.json")

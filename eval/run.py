@@ -110,6 +110,7 @@ def evaluate(
             "chunk_overlap_words": settings.chunk_overlap_words,
             "abstain_threshold": settings.abstain_threshold,
             "short_answer_threshold": settings.short_answer_threshold,
+            "short_answer_exponent": settings.short_answer_exponent,
             "rerank": settings.rerank,
             "rerank_depth": settings.rerank_depth,
             "embedding_backend": pipeline.embedder.backend,

@@ -350,6 +350,7 @@ def run(
         "training": training,
         "abstain_threshold": measured["validation"]["threshold"],
         "short_answer_threshold": measured["validation"]["short_answer_threshold"],
+        "short_answer_exponent": measured["validation"]["short_answer_exponent"],
         "figures": measured,
         "int8_against_fp32": compared,
         "figures_note": (
@@ -358,9 +359,11 @@ def run(
             "the validation slice only: the abstain threshold is the lowest at which "
             f"{ANSWERED_RIGHT:.0%} of answered questions get the right sentence, {ABSTAIN_OUT_OF_CORPUS:.0%} of "
             f"out-of-corpus and {ABSTAIN_UNANSWERABLE:.0%} of the slice's unanswerable questions get 'not found' "
-            "(else the one maximising answer accuracy plus both abstain recalls); the short-answer threshold "
-            "is the lowest at which short answers are right "
-            f"(token F1 >= 0.5) for {SHORT_PRECISION:.0%} of those given. Held-out questions are asked "
+            "(else the one maximising answer accuracy plus both abstain recalls); the short answer is shown "
+            "when its span's probability times its sentence's raised to short_answer_exponent reaches "
+            "short_answer_threshold, the pair (exponent from a fixed list, lowest threshold for it) that "
+            f"shows the most short answers while {SHORT_PRECISION:.0%} of those shown are right "
+            "(token F1 >= 0.5). Held-out questions are asked "
             "against an index of all 48 articles and never chose anything. *_always: the short answer "
             "scored for every question, whatever its confidence."
         ),

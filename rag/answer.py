@@ -4,7 +4,8 @@
 the reader read (the reranking stage leaves its `Evidence` on each passage; a passage without it is
 read here). The most probable sentence answers, ties going to the earlier passage:
 - below `threshold`: the fixed "not found" sentence, and nothing is cited;
-- else, when the reader's short answer inside it is at least `span_threshold` sure, the answer is
+- else, when the reader is at least `span_threshold` sure of the short answer inside it
+  (`short_answer_confidence`: the span's probability weighted by the sentence's), the answer is
   that phrase, e.g. "Vladimir Medinsky [1]", citing the whole sentence;
 - else the answer is the whole sentence, as a quote, with its marker.
 A sentence that asks a question or only repeats it never answers, and nor does one whose short
@@ -34,13 +35,22 @@ class Choice:
     evidence: Evidence
 
 
+def short_answer_confidence(probability: float, answer_probability: float, exponent: float) -> float:
+    """How sure the reader is of a short answer: its span's probability times its sentence's
+    probability raised to `exponent` (0: the span's alone). A span can only be right inside a right
+    sentence, so a sure span in an unsure sentence still misleads; `exponent` is chosen with the
+    threshold on the validation slice (`eval.reader_measure.choose_short_answer_rule`)."""
+    return probability**exponent * answer_probability
+
+
 class ReaderAnswerer:
     name = "reader"
 
-    def __init__(self, reader: Reader, threshold: float, span_threshold: float) -> None:
+    def __init__(self, reader: Reader, threshold: float, span_threshold: float, span_exponent: float = 0.0) -> None:
         self.reader = reader
         self.threshold = threshold
         self.span_threshold = span_threshold
+        self.span_exponent = span_exponent
 
     def stream(self, question: str, passages: tuple[Passage, ...]) -> Iterator[str | Answer]:
         answer = self.answer(question, passages)
@@ -53,7 +63,8 @@ class ReaderAnswerer:
             return Answer(question, (Claim(NOT_FOUND),), True, (), passages, self.name)
         p, e = best.passage, best.evidence
         short = None
-        if e.answer_probability >= self.span_threshold and e.answer_end > e.answer_start:
+        sure = short_answer_confidence(e.probability, e.answer_probability, self.span_exponent)
+        if sure >= self.span_threshold and e.answer_end > e.answer_start:
             short = _short(best)
         citation = Citation(
             n=p.n,

@@ -73,7 +73,9 @@ def make_answerer(settings: Settings, pipeline: Pipeline) -> Answerer:
         from rag.answer import ReaderAnswerer
         from rag.reader import Reader
 
-        return ReaderAnswerer(Reader(), settings.abstain_threshold, settings.short_answer_threshold)
+        return ReaderAnswerer(
+            Reader(), settings.abstain_threshold, settings.short_answer_threshold, settings.short_answer_exponent
+        )
     from rag.generate import LlamaAnswerer  # llama_cpp loads only when a model is chosen
 
     return LlamaAnswerer(settings, pipeline.embedder, pipeline.term_stats)

@@ -4,13 +4,15 @@ what the reader answerer makes of them."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.answer import ReaderAnswerer
+from eval.reader_measure import SHORT_EXPONENTS
+from rag.answer import ReaderAnswerer, short_answer_confidence
 from rag.pipeline import Pipeline
 from rag.prompts import NOT_FOUND
 from rag.reader import MODEL_DIR, MODEL_FILE, Reader, bundled_tokenizer, record
@@ -109,7 +111,7 @@ def test_a_pairs_reading_does_not_depend_on_its_batch(picks: list[int], rng) -> 
 
 def test_the_answer_is_the_short_answer_quoting_its_whole_sentence(seed_pipeline: Pipeline) -> None:
     s = seed_pipeline.settings
-    answerer = ReaderAnswerer(Reader(), s.abstain_threshold, s.short_answer_threshold)
+    answerer = ReaderAnswerer(Reader(), s.abstain_threshold, s.short_answer_threshold, s.short_answer_exponent)
     answer = seed_pipeline.ask("Who led Russia's delegation?", answerer)
     assert answer.short_answer == "Vladimir Medinsky" and answer.text == "Vladimir Medinsky [1]"
     [citation] = answer.citations
@@ -127,3 +129,43 @@ def test_the_default_thresholds_are_the_ones_the_training_record_chose() -> None
     shipped, defaults = record(), Settings()
     assert defaults.abstain_threshold == shipped["abstain_threshold"]
     assert defaults.short_answer_threshold == shipped["short_answer_threshold"]
+    assert defaults.short_answer_exponent == shipped["short_answer_exponent"]
+
+
+@pytest.mark.parametrize(
+    ("probability", "answer_probability", "exponent", "expected"),
+    [
+        (0.9, 0.5, 0.0, 0.5),  # the span's probability alone
+        (0.9, 0.5, 1.0, 0.45),
+        (0.5, 0.8, 2.0, 0.2),
+        (1.0, 0.3, 16.0, 0.3),  # a certain sentence costs the span nothing
+        (0.0, 0.9, 0.0, 0.9),
+        (0.0, 0.9, 1.0, 0.0),
+    ],
+)
+def test_a_short_answers_sureness_weights_its_span_by_its_sentence(
+    probability: float, answer_probability: float, exponent: float, expected: float
+) -> None:
+    assert short_answer_confidence(probability, answer_probability, exponent) == pytest.approx(expected)
+
+
+@given(
+    st.floats(0.0, 1.0),
+    st.floats(0.0, 1.0),
+    st.sampled_from(SHORT_EXPONENTS),
+    st.sampled_from(SHORT_EXPONENTS),
+)
+def test_weighting_the_sentence_more_never_makes_a_short_answer_surer(p: float, a: float, e1: float, e2: float) -> None:
+    low, high = sorted((e1, e2))
+    assert short_answer_confidence(p, a, high) <= short_answer_confidence(p, a, low) + 1e-12 <= a + 1e-12
+
+
+def test_an_unsure_sentence_keeps_its_short_answer_back(seed_pipeline: Pipeline) -> None:
+    question = "Who led Russia's delegation?"
+    shown = seed_pipeline.ask(question, ReaderAnswerer(Reader(), 0.0, 0.0, 0.0))
+    [citation] = shown.citations
+    assert shown.short_answer == "Vladimir Medinsky" and citation.score < 1.0
+    # The same span, its sentence's probability raised so far that the product falls under 0.01.
+    exponent = math.log(0.001) / math.log(citation.score)
+    held = seed_pipeline.ask(question, ReaderAnswerer(Reader(), 0.0, 0.01, exponent))
+    assert held.short_answer is None and held.citations[0].quote == citation.quote

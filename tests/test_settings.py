@@ -38,6 +38,7 @@ def test_sources_in_order_of_precedence(env, flags, field: str, value) -> None:
         ({"RAG_K": "five"}, {}, "RAG_K='five' is not a valid int"),
         ({"RAG_STRICT": "maybe"}, {}, "RAG_STRICT='maybe' is not a valid bool"),
         ({}, {"k": 0}, "k must be at least 1"),
+        ({"RAG_SHORT_ANSWER_EXPONENT": "-1"}, {}, "short_answer_exponent must be 0 or more, got -1.0"),
         ({}, {"chunk_words": 20, "chunk_overlap_words": 20}, "chunk_overlap_words must be smaller"),
     ],
 )

@@ -457,6 +457,38 @@ def test_short_answer_shares_count_all_and_answered_questions(spans, threshold, 
     assert shown["short_answers_given"] == pytest.approx(given * 3 / 4, abs=1e-4)
 
 
+def short(probability: float, span: float, right: bool):
+    from eval.reader_measure import Judged
+
+    return Judged(probability, right, span, float(right), float(right), right)
+
+
+@pytest.mark.parametrize(
+    ("precision", "expected"),
+    [
+        # A sure span in an unsure sentence (0.55, span 0.9) is the wrong one: the span alone never
+        # reaches 85% right; weighting the sentence by its probability cubed shows three of four
+        # (0.55³ × 0.9 = 0.150 stays under 0.15; higher exponents show as many: the smallest wins).
+        (0.85, (3.0, 0.15)),
+        # Any 3 right of 4 will do: the span alone, shown for all.
+        (0.5, (0.0, 0.0)),
+        # Never reachable: the first exponent, and a threshold nothing meets.
+        (1.01, (0.0, 1.0)),
+    ],
+)
+def test_the_short_answer_rule_shows_the_most_short_answers_at_the_precision(precision, expected) -> None:
+    from eval.reader_measure import choose_short_answer_rule, figures
+
+    in_corpus = [short(0.95, 0.6, True), short(0.95, 0.5, True), short(0.55, 0.9, False), short(0.9, 0.3, True)]
+    in_corpus.append(short(0.2, 0.99, False))  # below the abstain threshold: never shown
+    exponent, threshold = choose_short_answer_rule(in_corpus, 0.5, precision)
+    assert (exponent, threshold) == pytest.approx(expected)
+    shown = figures(in_corpus, [], 0.5, threshold, span_exponent=exponent)
+    assert shown["short_answer_exponent"] == exponent
+    if precision <= 1:
+        assert shown["short_answers_right"] >= precision
+
+
 def test_judgments_are_kept_per_graph_settings_and_questions(tmp_path: Path) -> None:
     from eval.reader_measure import judgments_key, read_judgments, write_judgments
 
@@ -475,3 +507,20 @@ def test_judgments_are_kept_per_graph_settings_and_questions(tmp_path: Path) -> 
     assert judgments_key(graph, "k=5", asked, []) != key
     store.write_text("{not json")
     assert read_judgments(store, key) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ({"abstain_threshold": 0.3}, True),
+        ({"short_answer_threshold": 0.1, "short_answer_exponent": 4.0}, True),
+        ({"rerank_depth": 3}, False),
+        ({"k": 7}, False),
+    ],
+)
+def test_judgments_depend_on_the_pipeline_not_on_the_thresholds(change: dict, same: bool) -> None:
+    from eval.reader_measure import judged_settings
+    from rag.settings import Settings
+
+    base = Settings()
+    assert (judged_settings(dataclasses.replace(base, **change)) == judged_settings(base)) is same
