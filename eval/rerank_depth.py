@@ -95,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     for d in DEPTHS:
         print(f"{d} | " + " | ".join(f"{row['recall'][d]:.4f}" for row in rows.values()))
     depth = smallest_depth(rows["validation"]["recall"])
-    print(f"the smallest depth keeping {RECALL:.0%} of validation answers' passages: {depth} (rag.rerank reads {RERANK_DEPTH})")
+    print(
+        f"the smallest depth keeping {RECALL:.0%} of validation answers' passages: {depth} (rag.rerank reads {RERANK_DEPTH})"
+    )
     return 0
 
 
