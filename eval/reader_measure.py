@@ -23,6 +23,7 @@ import numpy as np
 from eval.metrics import contains_answer, exact_match, token_f1
 from eval.reader_data import Question, sha256
 from eval.squad import article_text, file_name
+from rag.answer import short_answer_confidence
 from rag.reader import Reader
 from rag.reader_input import Pair
 
@@ -197,8 +198,6 @@ def choose_short_answer_rule(
 
 
 def _short_sure(j: Judged, exponent: float) -> float:
-    from rag.answer import short_answer_confidence
-
     return short_answer_confidence(j.probability, j.answer_probability, exponent)
 
 
